@@ -1,0 +1,1 @@
+"""Lixiao (离校): graduate departure clearance."""

@@ -1,0 +1,94 @@
+"""The student API of SPEC §6: status, card cancellation, submission, completed items."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_openapi3 import APIBlueprint, Tag
+
+from server.api.auth import BEARER, actor_of_student, current_student_id, origin
+from server.api.schemas import (
+    ApplicationOut,
+    ApplicationsOut,
+    ClearanceOut,
+    ItemOut,
+    application_out,
+    batch_out,
+    item_out,
+    student_out,
+)
+from server.clearance import service
+from server.errors import ErrorOut
+from server.state import app_state, db
+from server.timeutil import utcnow
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Tag(name="student")],
+                  abp_security=BEARER, abp_responses=ERRORS)
+
+
+@bp.get("/clearance", responses={200: ClearanceOut})
+def get_clearance():  # type: ignore[no-untyped-def]
+    """The four items, whether the student may submit, and what was submitted."""
+    session = db()
+    clearance = service.read_clearance(session, app_state().clearance, current_student_id())
+    session.commit()  # records refreshed from pulled sources are kept
+    now = utcnow()
+    app = clearance.application
+    blockers = [
+        {"code": f"ITEM_{i.key.upper()}_{i.status.upper()}", "message": i.reasons[0].message if i.reasons else "",
+         "message_en": i.reasons[0].message_en if i.reasons else ""}
+        for i in clearance.blockers
+    ]
+    if clearance.batch is None:
+        blockers.append({"code": "NO_OPEN_BATCH", "message": "您不在任何离校批次中",
+                         "message_en": "You are not in a clearance batch"})
+    elif not clearance.batch.is_open(now):
+        blockers.append({"code": "BATCH_CLOSED", "message": f"“{clearance.batch.name}”不在办理时间内",
+                         "message_en": f"Batch “{clearance.batch.name}” is not open now"})
+    if app is not None:
+        blockers = [{"code": "ALREADY_SUBMITTED", "message": "已提交离校申请", "message_en": "Already submitted"}]
+    return jsonify({
+        "student": student_out(clearance.student),
+        "batch": batch_out(clearance.batch, now),
+        "items": [item_out(i) for i in clearance.items],
+        "can_submit": clearance.can_submit(now),
+        "submit_blockers": blockers,
+        "application": application_out(app, clearance.batch.name if clearance.batch else "") if app else None,
+    })
+
+
+@bp.post("/library-card/cancel", responses={200: ItemOut, 409: ErrorOut, 422: ErrorOut})
+def cancel_library_card():  # type: ignore[no-untyped-def]
+    """Cancel the library card (only with no books, fees or violations outstanding); safe to repeat."""
+    session = db()
+    student_id = current_student_id()
+    from server.clearance.models import Student
+
+    student_no = session.get(Student, student_id).student_no  # type: ignore[union-attr]
+    item = service.cancel_library_card(session, app_state().clearance, student_id,
+                                       actor=actor_of_student(student_no), origin=origin())
+    session.commit()
+    return jsonify(item_out(item))
+
+
+@bp.post("/application", responses={201: ApplicationOut, 409: ErrorOut, 422: ErrorOut})
+def submit_application():  # type: ignore[no-untyped-def]
+    """Submit the clearance, once; 422 lists the items not passed, 403 when the batch is closed."""
+    session = db()
+    student_id = current_student_id()
+    from server.clearance.models import Student
+
+    student = session.get(Student, student_id)
+    assert student is not None
+    application = service.submit_application(session, app_state().clearance, student_id,
+                                             actor=actor_of_student(student.student_no), origin=origin())
+    batch_name = application.snapshot.get("batch_name", "")
+    session.commit()
+    return jsonify(application_out(application, batch_name)), 201
+
+
+@bp.get("/applications", responses={200: ApplicationsOut})
+def list_applications():  # type: ignore[no-untyped-def]
+    """The completed items list: every submitted clearance."""
+    rows = service.list_applications(db(), current_student_id())
+    return jsonify({"applications": [application_out(a, b.name) for a, b in rows]})

@@ -1,0 +1,43 @@
+"""The audit trail: who or what changed what, from what to what, when and from where."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from server.db import Base, UTCDateTime
+from server.timeutil import utcnow
+
+
+class AuditEntry(Base):
+    """One audited change."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80), index=True)  # e.g. student:2027990001, staff:library, system:worker
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity: Mapped[str] = mapped_column(String(80), index=True)  # e.g. library_record:2027990001
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    origin: Mapped[str] = mapped_column(String(64), default="")  # IP address or system name
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    origin: str = "",
+) -> AuditEntry:
+    """Add an audit row to the caller's transaction."""
+    entry = AuditEntry(actor=actor, action=action, entity=entity, before=before, after=after, origin=origin)
+    session.add(entry)
+    return entry

@@ -1,0 +1,234 @@
+"""Clearance operations: read a student's four items, cancel the library card, submit once.
+
+Services flush and never commit: the caller (a view, a CLI command, the worker) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit import record_audit
+from server.clearance import departments
+from server.clearance.models import (
+    ApartmentRecord,
+    Application,
+    ArchivesRecord,
+    Batch,
+    FinanceRecord,
+    LibraryRecord,
+    Student,
+)
+from server.clearance.records import RecordRow, observe, sync_item_states, write_record
+from server.clearance.rules import (
+    ITEM_KEYS,
+    ItemResult,
+    LibraryData,
+    Status,
+    can_cancel_library_card,
+    evaluate,
+)
+from server.errors import ApiError, ErrorCode
+from server.settings import Settings
+from server.sources import DepartmentSource, SourceRefused, SourceUnavailable
+from server.sources.refresh import refresh_due
+from server.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class ClearanceDeps:
+    """What clearance operations need from the outside: settings, sources and a clock."""
+
+    settings: Settings
+    sources: Mapping[str, DepartmentSource]
+    now: Callable[[], datetime] = utcnow
+
+
+@dataclass
+class Clearance:
+    """A student's clearance as of now."""
+
+    student: Student
+    batch: Batch | None
+    items: list[ItemResult]
+    application: Application | None
+    rows: dict[str, RecordRow | None] = field(default_factory=dict)
+
+    @property
+    def blockers(self) -> list[ItemResult]:
+        """The items that are not passed."""
+        return [i for i in self.items if i.status is not Status.PASSED]
+
+    def can_submit(self, now: datetime) -> bool:
+        """All four passed, inside an open batch, not yet submitted."""
+        return (
+            self.application is None
+            and self.batch is not None
+            and self.batch.is_open(now)
+            and not self.blockers
+        )
+
+
+_RECORDS = (("library", LibraryRecord), ("archives", ArchivesRecord), ("apartment", ApartmentRecord),
+            ("finance", FinanceRecord))
+
+
+def _load(session: Session, student_id: int) -> tuple[Student, Batch | None, dict[str, RecordRow | None],
+                                                        Application | None]:
+    """The student, batch, four records and application in one statement."""
+    stmt = (
+        select(Student, Batch, LibraryRecord, ArchivesRecord, ApartmentRecord, FinanceRecord, Application)
+        .outerjoin(Batch, Student.batch_id == Batch.id)
+        .outerjoin(LibraryRecord, LibraryRecord.student_id == Student.id)
+        .outerjoin(ArchivesRecord, ArchivesRecord.student_id == Student.id)
+        .outerjoin(ApartmentRecord, ApartmentRecord.student_id == Student.id)
+        .outerjoin(FinanceRecord, FinanceRecord.student_id == Student.id)
+        .outerjoin(Application, and_(Application.student_id == Student.id, Application.batch_id == Student.batch_id))
+        .where(Student.id == student_id)
+    )
+    found = session.execute(stmt).one_or_none()
+    if found is None:
+        raise ApiError(404, ErrorCode.STUDENT_NOT_FOUND, "未找到该学生", "Student not found")
+    student, batch, *records, application = found
+    return student, batch, dict(zip(ITEM_KEYS, records, strict=True)), application
+
+
+def _evaluate(deps: ClearanceDeps, student: Student, rows: Mapping[str, RecordRow | None],
+              now: datetime) -> list[ItemResult]:
+    return [
+        evaluate(key, observe(key, rows[key], student, deps.sources[key].pulls),
+                 departments.office(deps.settings, key), departments.limits(deps.settings, key), now)
+        for key in ITEM_KEYS
+    ]
+
+
+def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, refresh: bool = True) -> Clearance:
+    """The four items now; records of pulled sources that are missing or stale are read first, within limits."""
+    now = deps.now()
+    student, batch, rows, application = _load(session, student_id)
+    if refresh and application is None:
+        refreshed = refresh_due(session, deps.settings, deps.sources, student, rows, now)
+        if refreshed:
+            rows.update(refreshed)
+            items = _evaluate(deps, student, rows, now)
+            sync_item_states(session, student, items, cause="refresh", now=now)
+            return Clearance(student, batch, items, application, rows)
+    return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
+
+
+def _lock_student(session: Session, student_id: int) -> None:
+    """Serialise writers for one student (a row lock on MySQL; SQLite's BEGIN IMMEDIATE already does)."""
+    found = session.execute(select(Student.id).where(Student.id == student_id).with_for_update()).first()
+    if found is None:
+        raise ApiError(404, ErrorCode.STUDENT_NOT_FOUND, "未找到该学生", "Student not found")
+
+
+def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str,
+                        origin: str = "") -> ItemResult:
+    """Cancel the library card through the library's source; idempotent; nothing changes if the library says no."""
+    _lock_student(session, student_id)
+    now = deps.now()
+    student, _batch, rows, _application = _load(session, student_id)
+    library = departments.office(deps.settings, "library")
+    item = _evaluate(deps, student, rows, now)[0]
+    if item.status is Status.UNAVAILABLE:
+        raise ApiError(503, ErrorCode.SOURCE_UNAVAILABLE,
+                       f"暂时无法查询图书馆数据，请稍后再试或致电图书馆 {library.phone}",
+                       f"The library's data cannot be read now; try later or call the library at {library.phone}")
+    data = observe("library", rows["library"], student, deps.sources["library"].pulls).data
+    assert isinstance(data, LibraryData)
+    if data.card_status == "cancelled":
+        return item
+    if not can_cancel_library_card(data):
+        raise ApiError(422, ErrorCode.CARD_CANCEL_NOT_ALLOWED,
+                       "尚有未还图书、欠费或违章，暂不能注销借书证",
+                       "Books, fees or violations are outstanding; the card cannot be cancelled yet",
+                       reasons=[r.message for r in item.reasons])
+    try:
+        deps.sources["library"].cancel_library_card(student.student_no)
+    except SourceRefused as exc:
+        raise ApiError(422, ErrorCode.LIBRARY_REFUSED,
+                       f"图书馆未能注销借书证，请联系图书馆（{library.place}，电话 {library.phone}）",
+                       f"The library could not cancel the card; contact the library ({library.place_en}, "
+                       f"{library.phone})") from exc
+    except SourceUnavailable as exc:
+        raise ApiError(503, ErrorCode.SOURCE_UNAVAILABLE,
+                       f"图书馆系统暂时无法连接，请稍后再试或联系图书馆（电话 {library.phone}）",
+                       f"The library's system cannot be reached; try later or call the library at {library.phone}"
+                       ) from exc
+    values = {"card_status": "cancelled"}
+    row, _changed = write_record(session, student, "library", values if rows["library"] else
+                                 {**_library_values(data), **values},
+                                 source=rows["library"].source if rows["library"] else "local",
+                                 now=now, actor=actor, origin=origin, existing=rows["library"])
+    rows["library"] = row
+    record_audit(session, actor=actor, action="library_card.cancel", entity=f"student:{student.student_no}",
+                 before={"card_status": data.card_status}, after={"card_status": "cancelled"}, origin=origin)
+    items = _evaluate(deps, student, rows, now)
+    sync_item_states(session, student, items, cause="card_cancelled", now=now)
+    session.flush()
+    return items[0]
+
+
+def _library_values(data: LibraryData) -> dict[str, object]:
+    return {"owed_books": data.owed_books, "owed_fees_cents": data.owed_fees_cents, "violations": data.violations,
+            "card_status": data.card_status, "thesis_status": data.thesis_status}
+
+
+def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str, origin: str = "",
+                       channel: str = "api") -> Application:
+    """Submit the clearance: all four passed, inside the window, once per batch (the database guarantees once)."""
+    _lock_student(session, student_id)
+    now = deps.now()
+    student, batch, rows, application = _load(session, student_id)
+    if application is not None:
+        raise _already_submitted(application)
+    if batch is None:
+        raise ApiError(403, ErrorCode.NO_OPEN_BATCH, "您不在任何离校批次中，请联系研究生院",
+                       "You are not in any clearance batch; contact the graduate school")
+    if not batch.is_open(now):
+        raise ApiError(403, ErrorCode.BATCH_CLOSED, f"“{batch.name}”不在办理时间内",
+                       f"Batch “{batch.name}” is not open for submission now",
+                       opens_at=batch.opens_at.isoformat(), closes_at=batch.closes_at.isoformat())
+    items = _evaluate(deps, student, rows, now)
+    blocked = [i for i in items if i.status is not Status.PASSED]
+    if blocked:
+        names = "、".join(departments.TITLES[i.key][0] for i in blocked)
+        names_en = ", ".join(departments.TITLES[i.key][1] for i in blocked)
+        raise ApiError(422, ErrorCode.ITEMS_NOT_PASSED, f"以下事项尚未通过：{names}",
+                       f"These items have not passed: {names_en}", items=[i.key for i in blocked])
+    snapshot = {"batch_name": batch.name, "items": [{"key": i.key, "status": str(i.status), "details": i.details,
+                           "updated_at": i.updated_at.isoformat() if i.updated_at else None} for i in items],
+                "student": {"student_no": student.student_no, "name": student.name, "college": student.college,
+                            "major": student.major, "degree_level": student.degree_level}}
+    application = Application(student_id=student.id, batch_id=batch.id, submitted_at=now, snapshot=snapshot,
+                              channel=channel)
+    session.add(application)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ApiError(409, ErrorCode.ALREADY_SUBMITTED, "离校申请已提交，不能重复提交",
+                       "The clearance has already been submitted") from exc
+    record_audit(session, actor=actor, action="application.submit", entity=f"application:{application.id}",
+                 before=None, after={"student_no": student.student_no, "batch_id": batch.id, "channel": channel},
+                 origin=origin)
+    return application
+
+
+def _already_submitted(application: Application) -> ApiError:
+    return ApiError(409, ErrorCode.ALREADY_SUBMITTED, "离校申请已提交，不能重复提交",
+                    "The clearance has already been submitted", application_id=application.id)
+
+
+def list_applications(session: Session, student_id: int) -> list[tuple[Application, Batch]]:
+    """The student's submitted clearances, newest first."""
+    rows = session.execute(
+        select(Application, Batch).join(Batch, Application.batch_id == Batch.id)
+        .where(Application.student_id == student_id).order_by(Application.submitted_at.desc())
+    ).all()
+    return [(a, b) for a, b in rows]

@@ -1,0 +1,144 @@
+"""String error codes, the error envelope of SPEC §6, and the handlers that keep tracebacks from clients."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ErrorCode(StrEnum):
+    """Every error code the API can answer with."""
+
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105 -- an error code, not a secret
+    NOT_BOUND = "NOT_BOUND"
+    FORBIDDEN = "FORBIDDEN"
+    BATCH_CLOSED = "BATCH_CLOSED"
+    NO_OPEN_BATCH = "NO_OPEN_BATCH"
+    NOT_FOUND = "NOT_FOUND"
+    STUDENT_NOT_FOUND = "STUDENT_NOT_FOUND"
+    CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    ALREADY_SUBMITTED = "ALREADY_SUBMITTED"
+    ALREADY_HANDED_OVER = "ALREADY_HANDED_OVER"
+    ALREADY_BOUND = "ALREADY_BOUND"
+    CONFLICT = "CONFLICT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    ITEMS_NOT_PASSED = "ITEMS_NOT_PASSED"
+    CARD_CANCEL_NOT_ALLOWED = "CARD_CANCEL_NOT_ALLOWED"
+    LIBRARY_REFUSED = "LIBRARY_REFUSED"
+    RATE_LIMITED = "RATE_LIMITED"
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+    PLATFORM_UNAVAILABLE = "PLATFORM_UNAVAILABLE"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ApiError(Exception):
+    """An error a client should see, with its HTTP status and both languages."""
+
+    def __init__(self, status: int, code: ErrorCode, message: str, message_en: str, **extra: Any) -> None:
+        super().__init__(f"{code}: {message_en}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.message_en = message_en
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The SPEC §6 envelope."""
+        return {"error": {"code": str(self.code), "message": self.message, "message_en": self.message_en,
+                          **self.extra}}
+
+
+class ErrorDetail(BaseModel):
+    """The inside of an error envelope."""
+
+    code: ErrorCode
+    message: str
+    message_en: str
+    items: list[str] | None = None
+    fields: list[dict[str, Any]] | None = None
+    retry_after: int | None = None
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers with."""
+
+    error: ErrorDetail
+
+
+def not_found(what: str = "资源", what_en: str = "resource") -> ApiError:
+    """A 404 naming what was not found."""
+    return ApiError(404, ErrorCode.NOT_FOUND, f"未找到{what}", f"{what_en} not found")
+
+
+def validation_error_response(exc: ValidationError) -> Response:
+    """flask-openapi3 calls this when a request does not match its schema."""
+    fields = [
+        {"loc": [str(p) for p in err["loc"]], "message": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+    error = ApiError(400, ErrorCode.VALIDATION_ERROR, "请求内容格式不正确", "The request is malformed", fields=fields)
+    return _json(error)
+
+
+def _json(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    return response
+
+
+_HTTP_CODES = {
+    400: (ErrorCode.VALIDATION_ERROR, "请求内容格式不正确", "The request is malformed"),
+    401: (ErrorCode.UNAUTHORIZED, "请先登录", "Please log in"),
+    403: (ErrorCode.FORBIDDEN, "无权访问", "Not allowed"),
+    404: (ErrorCode.NOT_FOUND, "未找到", "Not found"),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "不支持该请求方法", "Method not allowed"),
+    413: (ErrorCode.PAYLOAD_TOO_LARGE, "上传内容过大", "The upload is too large"),
+    429: (ErrorCode.RATE_LIMITED, "请求过于频繁，请稍后再试", "Too many requests, try again later"),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer API clients with the envelope and pages with a friendly page, never a traceback."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response | tuple[str, int]:
+        if _wants_json():
+            return _json(error)
+        from flask import render_template
+
+        return render_template("error.html", error=error), error.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        status = exc.code or 500
+        code, zh, en = _HTTP_CODES.get(status, (ErrorCode.INTERNAL_ERROR, "服务器内部错误", "Internal error"))
+        return _api_error(ApiError(status, code, zh, en))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def _database_down(exc: Exception) -> Response | tuple[str, int]:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _api_error(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "服务暂时不可用，请稍后再试",
+                                   "The service is temporarily unavailable, try again shortly", retry_after=5))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _api_error(ApiError(500, ErrorCode.INTERNAL_ERROR, "服务器内部错误，请稍后再试",
+                                   "Internal error, please try again later"))

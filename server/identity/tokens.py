@@ -1,0 +1,86 @@
+"""Our bearer tokens: signed, expiring, and revocable through their session row."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from server.errors import ApiError, ErrorCode
+from server.identity.models import ApiSession
+
+_SALT = "lixiao.api-token.v1"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling."""
+
+    session_id: str
+    channel: str
+    openid: str | None
+    student_id: int | None
+    staff_id: int | None
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_SALT)
+
+
+def issue_token(
+    session: Session,
+    secret_key: str,
+    *,
+    channel: str,
+    now: datetime,
+    ttl_seconds: int,
+    openid: str | None = None,
+    student_id: int | None = None,
+    staff_id: int | None = None,
+) -> str:
+    """Create a session row and the token that names it."""
+    row = ApiSession(id=secrets.token_urlsafe(32), channel=channel, openid=openid, student_id=student_id,
+                     staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
+    session.add(row)
+    session.flush()
+    return _serializer(secret_key).dumps(row.id)
+
+
+def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:
+    """The principal of a valid token, or a 401 saying why not."""
+    try:
+        session_id = _serializer(secret_key).loads(token, max_age=ttl_seconds)
+    except SignatureExpired as exc:
+        raise _expired() from exc
+    except BadSignature as exc:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again"
+                       ) from exc
+    row = session.get(ApiSession, session_id)
+    if row is None or row.revoked_at is not None:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录已失效，请重新登录", "Session ended, please log in again")
+    if row.expires_at <= now:
+        raise _expired()
+    return Principal(row.id, row.channel, row.openid, row.student_id, row.staff_id)
+
+
+def _expired() -> ApiError:
+    return ApiError(401, ErrorCode.TOKEN_EXPIRED, "登录已过期，请重新登录",
+                    "Your login has expired, please log in again")
+
+
+def revoke_sessions(session: Session, *, now: datetime, openid: str | None = None,
+                    student_id: int | None = None) -> None:
+    """Revoke every live session of an openid or a student (unbinding, rebinding)."""
+    from sqlalchemy import or_, update
+
+    conditions = []
+    if openid is not None:
+        conditions.append(ApiSession.openid == openid)
+    if student_id is not None:
+        conditions.append(ApiSession.student_id == student_id)
+    if conditions:
+        session.execute(update(ApiSession).where(or_(*conditions), ApiSession.revoked_at.is_(None))
+                        .values(revoked_at=now))

@@ -1,0 +1,187 @@
+"""Typed settings read from the environment, with embedded defaults for development."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEPARTMENTS = ("library", "archives", "apartment", "finance")
+SOURCE_KINDS = ("local", "fake", "http")
+DEFAULT_SECRET = "dev-secret-not-for-production"  # noqa: S105 -- the production check refuses it
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when the configuration is unusable."""
+
+
+@dataclass(frozen=True)
+class DepartmentSettings:
+    """Where one department's records come from and how to reach its office."""
+
+    source: str = "local"
+    url: str = ""
+    api_key: str = ""
+    timeout_seconds: float = 2.0
+    freshness_hours: float = 0.0  # 0 means records never go stale (the department pushes changes)
+    place: str = ""
+    place_en: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    env: str = "development"
+    secret_key: str = DEFAULT_SECRET
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'lixiao.sqlite3'}"
+    redis_url: str = ""  # empty: an in-process stand-in (fakeredis)
+    public_base_url: str = "http://127.0.0.1:8000"
+    token_ttl_seconds: int = 7 * 24 * 3600
+    help_phone: str = "0516-00000000"
+    wx_appid: str = "wx0000000000000000"
+    wx_secret: str = "emulator-secret"  # noqa: S105 -- the emulator's; refused in production
+    wx_api_base: str = "http://127.0.0.1:8001/"
+    wecom_corpid: str = "ww0000000000000000"
+    wecom_secret: str = "emulator-secret"  # noqa: S105 -- the emulator's; refused in production
+    wecom_agentid: int = 1000002
+    wecom_api_base: str = "http://127.0.0.1:8001/qy/cgi-bin/"
+    cas_server_url: str = "http://127.0.0.1:8001/cas/"
+    cas_version: int = 3
+    outside_timeout_seconds: float = 3.0
+    certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
+    upload_limit_bytes: int = 10 * 1024 * 1024
+    testing: bool = False
+    departments: Mapping[str, DepartmentSettings] = field(
+        default_factory=lambda: {d: DepartmentSettings() for d in DEPARTMENTS}
+    )
+
+    @property
+    def is_production(self) -> bool:
+        """True when fakes and default secrets must be refused."""
+        return self.env == "production"
+
+    def department(self, key: str) -> DepartmentSettings:
+        """The settings of one department."""
+        return self.departments[key]
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some fields replaced (tests use this)."""
+        return replace(self, **overrides)
+
+
+_DEPARTMENT_DEFAULTS: dict[str, dict[str, str]] = {
+    "library": {"place": "图书馆一楼总服务台", "place_en": "Library, ground-floor service desk"},
+    "archives": {"place": "档案馆 101 室", "place_en": "Archives, room 101"},
+    "apartment": {"place": "所住宿舍楼的公寓管理员处", "place_en": "The apartment manager of your building"},
+    "finance": {"place": "财务资产部收费窗口", "place_en": "Finance office, fee counter"},
+}
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _department_from_env(key: str, env: Mapping[str, str]) -> DepartmentSettings:
+    prefix = f"LIXIAO_{key.upper()}_"
+    defaults = _DEPARTMENT_DEFAULTS[key]
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(prefix + name, default)
+
+    return DepartmentSettings(
+        source=get("SOURCE", "local"),
+        url=get("URL"),
+        api_key=get("API_KEY"),
+        timeout_seconds=float(get("TIMEOUT_SECONDS", "2.0")),
+        freshness_hours=float(get("FRESHNESS_HOURS", "0")),
+        place=get("PLACE", defaults["place"]),
+        place_en=get("PLACE_EN", defaults["place_en"]),
+        phone=get("PHONE", "0516-00000000"),
+    )
+
+
+_ENV_NAMES: dict[str, str] = {
+    "env": "LIXIAO_ENV",
+    "secret_key": "LIXIAO_SECRET_KEY",
+    "database_url": "LIXIAO_DATABASE_URL",
+    "redis_url": "LIXIAO_REDIS_URL",
+    "public_base_url": "LIXIAO_PUBLIC_BASE_URL",
+    "token_ttl_seconds": "LIXIAO_TOKEN_TTL_SECONDS",
+    "help_phone": "LIXIAO_HELP_PHONE",
+    "wx_appid": "LIXIAO_WX_APPID",
+    "wx_secret": "LIXIAO_WX_SECRET",
+    "wx_api_base": "LIXIAO_WX_API_BASE",
+    "wecom_corpid": "LIXIAO_WECOM_CORPID",
+    "wecom_secret": "LIXIAO_WECOM_SECRET",
+    "wecom_agentid": "LIXIAO_WECOM_AGENTID",
+    "wecom_api_base": "LIXIAO_WECOM_API_BASE",
+    "cas_server_url": "LIXIAO_CAS_SERVER_URL",
+    "cas_version": "LIXIAO_CAS_VERSION",
+    "outside_timeout_seconds": "LIXIAO_OUTSIDE_TIMEOUT_SECONDS",
+    "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
+    "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
+}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment and refuse unsafe production configurations."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    types = {f.name: f.type for f in fields(Settings)}
+    for name, var in _ENV_NAMES.items():
+        if var not in env:
+            continue
+        raw = env[var]
+        try:
+            values[name] = int(raw) if types[name] == "int" else float(raw) if types[name] == "float" else raw
+        except ValueError as exc:
+            raise SettingsError(f"{var} must be a number, got {raw!r}") from exc
+    try:
+        departments = {d: _department_from_env(d, env) for d in DEPARTMENTS}
+    except ValueError as exc:
+        raise SettingsError(f"a department setting is not a number: {exc}") from exc
+    settings = Settings(**values, departments=departments, testing=_bool(env.get("LIXIAO_TESTING", "")))
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail fast on settings that cannot work, and on fakes or default secrets in production."""
+    for key, dept in settings.departments.items():
+        if dept.source not in SOURCE_KINDS:
+            raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")
+        if dept.source == "http" and not dept.url:
+            raise SettingsError(f"LIXIAO_{key.upper()}_URL is required when its source is http")
+    if not settings.is_production:
+        return
+    problems = []
+    if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < 32:
+        problems.append("LIXIAO_SECRET_KEY must be set to a random value of at least 32 characters")
+    if not settings.database_url.startswith("mysql+pymysql://"):
+        problems.append("LIXIAO_DATABASE_URL must be a MySQL/MariaDB URL (mysql+pymysql://…?charset=utf8mb4)")
+    elif "charset=utf8mb4" not in settings.database_url:
+        problems.append("LIXIAO_DATABASE_URL must carry ?charset=utf8mb4")
+    if not settings.redis_url:
+        problems.append("LIXIAO_REDIS_URL must point at a real Redis server")
+    if settings.wx_secret == "emulator-secret" or settings.wecom_secret == "emulator-secret":  # noqa: S105
+        problems.append("LIXIAO_WX_SECRET and LIXIAO_WECOM_SECRET must be the real platform secrets")
+    emulator_hosts = ("127.0.0.1:8001", "localhost:8001")
+    for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
+        if any(host in getattr(settings, name) for host in emulator_hosts):
+            problems.append(f"{_ENV_NAMES[name]} points at the emulator")
+    if not settings.certificate_private_key:
+        problems.append("LIXIAO_CERTIFICATE_PRIVATE_KEY must hold the Ed25519 signing key (PEM)")
+    if settings.testing:
+        problems.append("LIXIAO_TESTING must not be set in production")
+    problems += [
+        f"LIXIAO_{key.upper()}_SOURCE=fake is a demo stand-in"
+        for key, dept in settings.departments.items()
+        if dept.source == "fake"
+    ]
+    if problems:
+        raise SettingsError("refusing to start in production:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,50 @@
+"""The app's long-lived objects, and the request-scoped database session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.clearance.service import ClearanceDeps
+from server.settings import Settings
+from server.sources import DepartmentSource
+
+
+@dataclass
+class AppState:
+    """What create_app builds once and every request shares."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: redis.Redis
+    sources: dict[str, DepartmentSource]
+
+    @property
+    def clearance(self) -> ClearanceDeps:
+        """Dependencies of the clearance service."""
+        return ClearanceDeps(self.settings, self.sources)
+
+
+def app_state() -> AppState:
+    """The current app's state."""
+    return current_app.extensions["lixiao"]  # type: ignore[no-any-return]
+
+
+def db() -> Session:
+    """This request's session; the view commits, teardown rolls back whatever was not committed."""
+    if "db" not in g:
+        g.db = app_state().sessions()
+    return g.db  # type: ignore[no-any-return]
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Roll back and close the request's session."""
+    session: Session | None = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
