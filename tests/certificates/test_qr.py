@@ -64,6 +64,7 @@ def url(token: str) -> str:
 def decode(image: Image.Image) -> str:
     results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(results) == 1, "expected exactly one QR code"
+    assert results[0].ec_level == "M"
     return results[0].text
 
 
