@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.exceptions import BadRequest
 
 from server.db import make_engine, make_session_factory
-from server.errors import register_error_handlers, validation_error_response
+from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
 from server.settings import Settings, load_settings
 from server.sources import build_sources
@@ -50,10 +51,21 @@ def create_app(settings: Settings | None = None) -> Flask:
         sources=build_sources(settings),
     )
     app.teardown_appcontext(close_db)
+    app.before_request(_refuse_malformed_json)
     register_error_handlers(app)
     _register_routes(app)
     logging.getLogger("server").setLevel(logging.INFO)
     return app
+
+
+def _refuse_malformed_json() -> None:
+    """A JSON body that does not parse is a 400 envelope before any view runs."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json and request.get_data(cache=True):
+        try:
+            request.get_json()
+        except BadRequest as exc:
+            raise ApiError(400, ErrorCode.VALIDATION_ERROR, "请求内容不是有效的 JSON", "The body is not valid JSON"
+                           ) from exc
 
 
 def _register_routes(app: OpenAPI) -> None:

@@ -43,8 +43,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine configured for the backend the URL names."""
+def make_engine(url: str, *, sqlite_immediate: bool = True) -> Engine:
+    """An engine configured for the backend the URL names.
+
+    On SQLite every transaction takes the write lock up front (`sqlite_immediate`), which is what
+    SELECT … FOR UPDATE means elsewhere; tools that only read may turn that off.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
@@ -60,8 +64,7 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            # BEGIN IMMEDIATE takes the write lock up front, which is what SELECT … FOR UPDATE means elsewhere.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_immediate else "BEGIN")
 
         return engine
     return create_engine(

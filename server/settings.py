@@ -56,9 +56,7 @@ class Settings:
     certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
     upload_limit_bytes: int = 10 * 1024 * 1024
     testing: bool = False
-    departments: Mapping[str, DepartmentSettings] = field(
-        default_factory=lambda: {d: DepartmentSettings() for d in DEPARTMENTS}
-    )
+    departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +78,12 @@ _DEPARTMENT_DEFAULTS: dict[str, dict[str, str]] = {
     "apartment": {"place": "所住宿舍楼的公寓管理员处", "place_en": "The apartment manager of your building"},
     "finance": {"place": "财务资产部收费窗口", "place_en": "Finance office, fee counter"},
 }
+
+
+def default_departments() -> dict[str, DepartmentSettings]:
+    """Every department on local records, with its office's default place."""
+    return {key: DepartmentSettings(place=d["place"], place_en=d["place_en"], phone="0516-00000000")
+            for key, d in _DEPARTMENT_DEFAULTS.items()}
 
 
 def _bool(value: str) -> bool:

@@ -37,11 +37,6 @@ def current_student_id() -> int:
     return principal.student_id
 
 
-def actor_of_student(student_no: str) -> str:
-    """How a student appears in the audit log."""
-    return f"student:{student_no}"
-
-
 def origin() -> str:
     """Where the request came from, for the audit log."""
     return (request.remote_addr or "")[:64]

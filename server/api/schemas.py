@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from server.clearance import departments
 from server.clearance.models import Application, Batch, Student
@@ -20,6 +20,18 @@ class Strict(BaseModel):
     """Request bodies: unknown fields and wrong types are errors, never silently coerced."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ApplicationIn(Strict):
+    """Optional body of a submission: the student's explicit confirmation."""
+
+    confirm: Literal[True] = Field(True, description="The student confirmed they cannot submit again")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_body(cls, data: Any) -> Any:
+        # No body at all means "submit"; malformed JSON never gets here (the app refuses it first).
+        return {} if data is None else data
 
 
 class MessageOut(BaseModel):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import jsonify
 from flask_openapi3 import APIBlueprint, Tag
 
-from server.api.auth import BEARER, actor_of_student, current_student_id, origin
+from server.api.auth import BEARER, current_student_id, origin
 from server.api.schemas import (
+    ApplicationIn,
     ApplicationOut,
     ApplicationsOut,
     ClearanceOut,
@@ -61,27 +62,17 @@ def get_clearance():  # type: ignore[no-untyped-def]
 def cancel_library_card():  # type: ignore[no-untyped-def]
     """Cancel the library card (only with no books, fees or violations outstanding); safe to repeat."""
     session = db()
-    student_id = current_student_id()
-    from server.clearance.models import Student
-
-    student_no = session.get(Student, student_id).student_no  # type: ignore[union-attr]
-    item = service.cancel_library_card(session, app_state().clearance, student_id,
-                                       actor=actor_of_student(student_no), origin=origin())
+    item = service.cancel_library_card(session, app_state().clearance, current_student_id(), origin=origin())
     session.commit()
     return jsonify(item_out(item))
 
 
 @bp.post("/application", responses={201: ApplicationOut, 409: ErrorOut, 422: ErrorOut})
-def submit_application():  # type: ignore[no-untyped-def]
+def submit_application(body: ApplicationIn):  # type: ignore[no-untyped-def]
     """Submit the clearance, once; 422 lists the items not passed, 403 when the batch is closed."""
     session = db()
-    student_id = current_student_id()
-    from server.clearance.models import Student
-
-    student = session.get(Student, student_id)
-    assert student is not None
-    application = service.submit_application(session, app_state().clearance, student_id,
-                                             actor=actor_of_student(student.student_no), origin=origin())
+    application = service.submit_application(session, app_state().clearance, current_student_id(),
+                                             origin=origin())
     batch_name = application.snapshot.get("batch_name", "")
     session.commit()
     return jsonify(application_out(application, batch_name)), 201

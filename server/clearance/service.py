@@ -6,7 +6,7 @@ Services flush and never commit: the caller (a view, a CLI command, the worker) 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import and_, select
@@ -128,12 +128,13 @@ def _lock_student(session: Session, student_id: int) -> None:
         raise ApiError(404, ErrorCode.STUDENT_NOT_FOUND, "未找到该学生", "Student not found")
 
 
-def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str,
+def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str | None = None,
                         origin: str = "") -> ItemResult:
     """Cancel the library card through the library's source; idempotent; nothing changes if the library says no."""
     _lock_student(session, student_id)
     now = deps.now()
     student, _batch, rows, _application = _load(session, student_id)
+    actor = actor or f"student:{student.student_no}"
     library = departments.office(deps.settings, "library")
     item = _evaluate(deps, student, rows, now)[0]
     if item.status is Status.UNAVAILABLE:
@@ -161,11 +162,9 @@ def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, 
                        f"图书馆系统暂时无法连接，请稍后再试或联系图书馆（电话 {library.phone}）",
                        f"The library's system cannot be reached; try later or call the library at {library.phone}"
                        ) from exc
-    values = {"card_status": "cancelled"}
-    row, _changed = write_record(session, student, "library", values if rows["library"] else
-                                 {**_library_values(data), **values},
-                                 source=rows["library"].source if rows["library"] else "local",
-                                 now=now, actor=actor, origin=origin, existing=rows["library"])
+    source = rows["library"].source if rows["library"] else "local"
+    row, _changed = write_record(session, student, "library", replace(data, card_status="cancelled"), source=source,
+                                 now=now, actor=actor, origin=origin, existing=rows["library"], load=False)
     rows["library"] = row
     record_audit(session, actor=actor, action="library_card.cancel", entity=f"student:{student.student_no}",
                  before={"card_status": data.card_status}, after={"card_status": "cancelled"}, origin=origin)
@@ -175,17 +174,13 @@ def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, 
     return items[0]
 
 
-def _library_values(data: LibraryData) -> dict[str, object]:
-    return {"owed_books": data.owed_books, "owed_fees_cents": data.owed_fees_cents, "violations": data.violations,
-            "card_status": data.card_status, "thesis_status": data.thesis_status}
-
-
-def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str, origin: str = "",
-                       channel: str = "api") -> Application:
+def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str | None = None,
+                       origin: str = "", channel: str = "api") -> Application:
     """Submit the clearance: all four passed, inside the window, once per batch (the database guarantees once)."""
     _lock_student(session, student_id)
     now = deps.now()
     student, batch, rows, application = _load(session, student_id)
+    actor = actor or f"student:{student.student_no}"
     if application is not None:
         raise _already_submitted(application)
     if batch is None:
