@@ -28,7 +28,6 @@ from server.messaging.templates import (
     validate_subscribe_value,
 )
 
-TEMPLATES = load_templates()
 LONG_CHINESE_NAME = "欧阳慕容司马上官诸葛东方皇甫令狐宇文长孙轩辕明月光"  # fictitious, 25 characters
 HAN = re.compile("[\u4e00-\u9fff]")
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
@@ -71,14 +70,14 @@ def test_long_chinese_name_fixture_is_25_characters() -> None:
 
 
 def test_all_events_have_templates() -> None:
-    assert set(TEMPLATES) == set(EVENT_KEYS)
-    assert TEMPLATES["item_passed"].template_id_setting == "LIXIAO_WX_TEMPLATE_ITEM_PASSED"
-    assert TEMPLATES["certificate_issued"].page == "pages/certificate/index"
+    assert set(get_templates()) == set(EVENT_KEYS)
+    assert get_templates()["item_passed"].template_id_setting == "LIXIAO_WX_TEMPLATE_ITEM_PASSED"
+    assert get_templates()["certificate_issued"].page == "pages/certificate/index"
 
 
 def test_templates_are_loaded_once() -> None:
     assert get_templates() is get_templates()
-    assert dict(get_templates()) == TEMPLATES
+    assert dict(get_templates()) == load_templates()
 
 
 @pytest.mark.parametrize("path", sorted(TEMPLATES_DIR.glob("*/template.json")), ids=lambda p: p.parent.name)
@@ -101,7 +100,7 @@ def test_raw_fields_use_known_types_and_sources(path) -> None:
 @pytest.mark.parametrize("event", EVENT_KEYS)
 @pytest.mark.parametrize("case", sorted(HOSTILE_TEXT))
 def test_every_rendered_value_is_accepted(event: str, case: str) -> None:
-    template = TEMPLATES[event]
+    template = get_templates()[event]
     data = render_subscribe_data(template, context(HOSTILE_TEXT[case]))
     assert list(data) == [f.key for f in template.fields]
     for field in template.fields:
@@ -112,7 +111,7 @@ def test_every_rendered_value_is_accepted(event: str, case: str) -> None:
 @pytest.mark.parametrize("event", EVENT_KEYS)
 @pytest.mark.parametrize("case", sorted(HOSTILE_TEXT))
 def test_wecom_card_is_complete_and_within_limits(event: str, case: str) -> None:
-    card = render_wecom_textcard(TEMPLATES[event], context(HOSTILE_TEXT[case]), BASE_URL)
+    card = render_wecom_textcard(get_templates()[event], context(HOSTILE_TEXT[case]), BASE_URL)
     assert set(card) == {"title", "description", "url", "btntxt"}
     assert card["title"] and card["description"]
     assert len(card["title"].encode()) <= WECOM_TITLE_MAX_BYTES
@@ -126,7 +125,7 @@ def test_wecom_card_is_complete_and_within_limits(event: str, case: str) -> None
 @pytest.mark.parametrize("event", EVENT_KEYS)
 @pytest.mark.parametrize("case", sorted(HOSTILE_TEXT))
 def test_inapp_text_has_both_languages(event: str, case: str) -> None:
-    text = render_inapp(TEMPLATES[event], context(HOSTILE_TEXT[case]))
+    text = render_inapp(get_templates()[event], context(HOSTILE_TEXT[case]))
     assert set(text) == {"title", "title_en", "body", "body_en"}
     assert HAN.search(text["title"]) and HAN.search(text["body"])
     assert ENGLISH.search(text["title_en"]) and ENGLISH.search(text["body_en"])
@@ -136,7 +135,7 @@ def test_inapp_text_has_both_languages(event: str, case: str) -> None:
 @pytest.mark.parametrize("event", EVENT_KEYS)
 def test_template_wording_is_bilingual(event: str) -> None:
     """The fixed wording (placeholders removed) carries each language where it should."""
-    template = TEMPLATES[event]
+    template = get_templates()[event]
 
     def bare(s: str) -> str:
         return re.sub(r"\{[^}]*\}", "", s)
@@ -151,14 +150,14 @@ def test_template_wording_is_bilingual(event: str) -> None:
 
 def test_times_are_shown_in_shanghai() -> None:
     ctx = context("张三")
-    passed = render_subscribe_data(TEMPLATES["item_passed"], ctx)
+    passed = render_subscribe_data(get_templates()["item_passed"], ctx)
     assert passed["time4"]["value"] == "2027年6月1日 09:02"
-    closing = render_subscribe_data(TEMPLATES["batch_closing_reminder"], ctx)
+    closing = render_subscribe_data(get_templates()["batch_closing_reminder"], ctx)
     assert closing["time2"]["value"] == "2027年6月20日 14:30"
     # 16:05 UTC on the 19th is already the 20th in Shanghai.
-    issued = render_subscribe_data(TEMPLATES["certificate_issued"], ctx)
+    issued = render_subscribe_data(get_templates()["certificate_issued"], ctx)
     assert issued["date4"]["value"] == "2027年6月20日"
-    assert "2027-06-20 14:30 (Beijing time)" in render_inapp(TEMPLATES["batch_closing_reminder"], ctx)["body_en"]
+    assert "2027-06-20 14:30 (Beijing time)" in render_inapp(get_templates()["batch_closing_reminder"], ctx)["body_en"]
 
 
 @pytest.mark.parametrize(
@@ -171,7 +170,7 @@ def test_times_are_shown_in_shanghai() -> None:
     ],
 )
 def test_time_inputs_all_mean_the_same_moment(given: object) -> None:
-    data = render_subscribe_data(TEMPLATES["batch_closing_reminder"], context("x", closes_at=given))
+    data = render_subscribe_data(get_templates()["batch_closing_reminder"], context("x", closes_at=given))
     assert data["time2"]["value"] == "2027年6月20日 14:30"
 
 
@@ -307,7 +306,7 @@ def test_validator_rejects_non_strings() -> None:
 
 def test_unknown_context_variable_is_refused() -> None:
     with pytest.raises(TemplateContextError, match="studnet_name"):
-        render_subscribe_data(TEMPLATES["item_passed"], context("x", studnet_name="张三"))
+        render_subscribe_data(get_templates()["item_passed"], context("x", studnet_name="张三"))
 
 
 @pytest.mark.parametrize("bad", [None, "", "next Tuesday"])
@@ -315,9 +314,9 @@ def test_missing_or_unreadable_time_is_refused(bad: object) -> None:
     ctx = context("张三", changed_at=bad)
     for render in (render_subscribe_data, render_inapp):
         with pytest.raises(TemplateContextError, match="changed_at"):
-            render(TEMPLATES["item_passed"], ctx)
+            render(get_templates()["item_passed"], ctx)
     with pytest.raises(TemplateContextError, match="changed_at"):
-        render_wecom_textcard(TEMPLATES["item_passed"], ctx, BASE_URL)
+        render_wecom_textcard(get_templates()["item_passed"], ctx, BASE_URL)
 
 
 def _set(path: list, value: object):
@@ -356,7 +355,7 @@ def test_template_typos_fail_loading(tmp_path, mutate, message: str) -> None:
     shutil.copytree(source, tmp_path / "item_passed")
     target = tmp_path / "item_passed" / "template.json"
     data = json.loads(target.read_text(encoding="utf-8"))
-    assert load_templates(tmp_path)["item_passed"] == TEMPLATES["item_passed"]
+    assert load_templates(tmp_path)["item_passed"] == get_templates()["item_passed"]
     mutate(data)
     target.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(TemplateError, match=message):
