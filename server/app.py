@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from datetime import timedelta
 
 from flask import Flask, jsonify, request
 from flask_openapi3 import Info, OpenAPI
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
 from server.db import make_engine, make_session_factory
@@ -22,8 +23,6 @@ SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app from settings (read from the environment when not given)."""
     settings = settings or load_settings()
-    if settings.database_url.startswith("sqlite:///"):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     app = OpenAPI(
         __name__,
         info=Info(title="Lixiao 离校 API", version="1.0.0",
@@ -40,8 +39,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked in _protect_form for every non-API form
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.jinja_env.globals["help_phone"] = settings.help_phone
     engine = make_engine(settings.database_url)
     app.extensions["lixiao"] = AppState(
         settings=settings,
@@ -52,10 +55,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.teardown_appcontext(close_db)
     app.before_request(_refuse_malformed_json)
+    csrf = CSRFProtect(app)
+    app.before_request(lambda: None if request.path.startswith("/api/") else _protect_form(csrf))
     register_error_handlers(app)
     _register_routes(app)
     logging.getLogger("server").setLevel(logging.INFO)
     return app
+
+
+def _protect_form(csrf: CSRFProtect) -> None:
+    """Every browser form carries a CSRF token; the JSON API is bearer-authenticated instead."""
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        try:
+            csrf.protect()
+        except CSRFError as exc:
+            raise ApiError(400, ErrorCode.VALIDATION_ERROR, "页面已过期，请刷新后重试",
+                           "The page has expired; reload it and try again") from exc
 
 
 def _refuse_malformed_json() -> None:

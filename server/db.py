@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -43,6 +44,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of an SQLite file database, so a fresh checkout just works."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str, *, sqlite_immediate: bool = True) -> Engine:
     """An engine configured for the backend the URL names.
 
@@ -50,6 +57,7 @@ def make_engine(url: str, *, sqlite_immediate: bool = True) -> Engine:
     SELECT … FOR UPDATE means elsewhere; tools that only read may turn that off.
     """
     if url.startswith("sqlite"):
+        ensure_sqlite_folder(url)
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")

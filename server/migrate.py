@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
+from server.db import ensure_sqlite_folder
 from server.settings import PROJECT_ROOT
 
 
@@ -18,4 +19,5 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision`."""
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)

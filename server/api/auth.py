@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from server.errors import ApiError, ErrorCode
+from server.identity.models import Staff
 from server.identity.tokens import Principal, resolve_token
 from server.state import app_state, db
 from server.timeutil import utcnow
@@ -40,3 +41,12 @@ def current_student_id() -> int:
 def origin() -> str:
     """Where the request came from, for the audit log."""
     return (request.remote_addr or "")[:64]
+
+
+def current_staff() -> Staff:
+    """The active staff member calling, or 401/403."""
+    principal = current_principal()
+    staff = db().get(Staff, principal.staff_id) if principal.staff_id is not None else None
+    if staff is None or not staff.active:
+        raise ApiError(403, ErrorCode.FORBIDDEN, "仅工作人员可以使用", "Staff only")
+    return staff

@@ -274,10 +274,11 @@ def evaluate(key: str, obs: Observation, office: Office, limits: Limits, now: da
     if not obs.known:
         return _unavailable(key, obs, office, "UNKNOWN_TO_SOURCE",
                             (f"{office.name}系统中没有您的记录", f"{office.name_en} has no record of you"))
-    if obs.data is None or obs.read_at is None:
+    if obs.data is None:
         return _unavailable(key, obs, office, "NOT_YET_READ",
                             (f"尚未取得{office.name}的数据", f"No data from {office.name_en} yet"))
-    if limits.freshness_hours and now - obs.read_at > timedelta(hours=limits.freshness_hours):
+    stale_before = now - timedelta(hours=limits.freshness_hours)
+    if limits.freshness_hours and (obs.read_at is None or obs.read_at < stale_before):
         return _unavailable(key, obs, office, "STALE",
                             (f"{office.name}数据已过期，正在等待更新", f"{office.name_en}'s data is out of date"))
     verdict = _RULES[key](obs.data, office)  # type: ignore[operator]

@@ -1,0 +1,49 @@
+# Lixiao: `make demo` runs the whole service with demo data; `make test` runs every test suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+EMULATOR_PORT ?= 8001
+MYSQL_TEST_ENV := LIXIAO_TEST_DATABASE=mysql LIXIAO_TEST_REDIS=redis://127.0.0.1:6379/15
+
+.PHONY: demo test lint test-sqlite test-mysql test-miniprogram openapi services clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+demo: $(VENV)/.runtime
+	$(PY) scripts/demo.py --port $(PORT) --emulator-port $(EMULATOR_PORT)
+
+test: $(VENV)/.dev lint test-sqlite test-mysql test-miniprogram
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+test-sqlite: $(VENV)/.dev
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-mysql: $(VENV)/.dev services
+	$(MYSQL_TEST_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
+
+services:
+	bash scripts/ci/services.sh
+
+openapi: $(VENV)/.runtime
+	@mkdir -p build
+	$(PY) -m server.cli openapi > build/openapi.json
+
+test-miniprogram: openapi
+	@if [[ -f miniprogram/package.json ]]; then \
+	  cd miniprogram && npm ci --no-audit --no-fund --loglevel=error && npm run lint && \
+	  LIXIAO_OPENAPI_JSON=$(CURDIR)/build/openapi.json npm test; \
+	fi
+
+clean:
+	rm -rf var build test-artifacts

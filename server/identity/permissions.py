@@ -1,0 +1,36 @@
+"""Who may do what: roles as plain rules over a staff account."""
+
+from __future__ import annotations
+
+from server.identity.models import Staff
+
+ROLES = ("admin", "operator", "counter", "viewer")
+
+
+def is_admin(staff: Staff) -> bool:
+    """Administrators see and manage everything."""
+    return staff.active and staff.role == "admin"
+
+
+def can_edit_department(staff: Staff, department: str) -> bool:
+    """Only the department's own operators (and administrators) change its records."""
+    return staff.active and (staff.role == "admin" or (staff.role == "operator" and staff.department == department))
+
+
+def can_view_department(staff: Staff, department: str) -> bool:
+    """Operators see their department; administrators and college viewers see every department."""
+    return staff.active and (staff.role in ("admin", "viewer") or staff.department == department)
+
+
+def can_view_college(staff: Staff, college: str) -> bool:
+    """College viewers see one college; administrators and operators see all."""
+    if not staff.active:
+        return False
+    if staff.role == "viewer":
+        return staff.college == college
+    return staff.role in ("admin", "operator")
+
+
+def can_use_counter(staff: Staff) -> bool:
+    """Counter staff and administrators verify certificates and record hand-overs."""
+    return staff.active and staff.role in ("counter", "admin")

@@ -1,0 +1,47 @@
+"""Browser sign-in state: a signed, HttpOnly session cookie naming the student or staff member."""
+
+from __future__ import annotations
+
+from flask import session
+
+from server.clearance.models import Student
+from server.errors import ApiError, ErrorCode
+from server.identity.models import Staff
+from server.state import db
+
+
+def sign_in(*, student_id: int | None = None, staff_id: int | None = None, channel: str = "browser") -> None:
+    """Start a fresh browser session (a new cookie defeats session fixation)."""
+    session.clear()
+    session.permanent = True
+    if student_id is not None:
+        session["student_id"] = student_id
+    if staff_id is not None:
+        session["staff_id"] = staff_id
+    session["channel"] = channel
+
+
+def sign_out() -> None:
+    """Forget the browser session."""
+    session.clear()
+
+
+def browser_student() -> Student | None:
+    """The student signed in on this browser, if any."""
+    student_id = session.get("student_id")
+    return db().get(Student, student_id) if student_id is not None else None
+
+
+def browser_staff() -> Staff | None:
+    """The active staff member signed in on this browser, if any."""
+    staff_id = session.get("staff_id")
+    staff = db().get(Staff, staff_id) if staff_id is not None else None
+    return staff if staff is not None and staff.active else None
+
+
+def require_browser_staff() -> Staff:
+    """The signed-in staff member, or a 401 page that offers the login."""
+    staff = browser_staff()
+    if staff is None:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "请先以工作人员身份登录", "Please log in as staff")
+    return staff
