@@ -7,8 +7,6 @@ import pytest
 from server.emulators import EmulatorConfig
 from server.emulators.testing import ManualClock, RunningEmulator, running_emulator
 
-SERVICE = "http://127.0.0.1:5000/cas/callback?next=%2Fhome"
-
 
 @pytest.fixture
 def clock() -> ManualClock:
