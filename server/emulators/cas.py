@@ -19,6 +19,7 @@ from flask import (
 )
 
 from .state import (
+    LOGIN_FORM_TTL,
     EmulatorState,
     ServiceTicket,
     SsoSession,
@@ -91,6 +92,7 @@ def _form(state: EmulatorState, service: str, message: str | None = None, userna
     """Show the login form with a fresh one-use login ticket (lt)."""
     lt = "LT-" + secrets.token_urlsafe(24)
     with state.lock:
+        state.prune()
         state.login_forms[lt] = state.now()
     action = url_for("cas.login", service=service) if service else url_for("cas.login")
     return _page(
@@ -115,6 +117,7 @@ def _redirect_with_ticket(state: EmulatorState, service: str, username: str, new
     """Issue a single-use service ticket and send the browser back to the service."""
     ticket = "ST-" + secrets.token_urlsafe(24)
     with state.lock:
+        state.prune()
         state.service_tickets[ticket] = ServiceTicket(username, service, state.now(), new_login)
     separator = "&" if "?" in service else "?"
     return redirect(f"{service}{separator}{urlencode({'ticket': ticket})}", code=302)
@@ -158,7 +161,8 @@ def login() -> Response:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     with state.lock:
-        form_ok = state.login_forms.pop(request.form.get("lt", ""), None) is not None
+        issued = state.login_forms.pop(request.form.get("lt", ""), None)
+        form_ok = issued is not None and state.now() - issued < LOGIN_FORM_TTL
         account = state.cas_users.get(username)
     if not form_ok:
         return _form(

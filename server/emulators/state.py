@@ -22,6 +22,9 @@ WECOM_APIS = ("wecom_token", "wecom_getuserinfo", "wecom_send")
 CAS_APIS = ("cas_login", "cas_validate", "cas_logout")
 KNOWN_APIS = (*WECHAT_APIS, *WECOM_APIS, *CAS_APIS)
 
+LOGIN_FORM_TTL = 1800.0  # a CAS login form (its lt) may be posted within 30 minutes
+PRUNE_ABOVE = 10_000  # tables are swept of expired entries once they grow past this
+
 ERRMSG = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
@@ -188,10 +191,26 @@ class EmulatorState:
             return 40001
         return 0
 
+    def prune(self) -> None:
+        """Drop expired codes, tickets and login forms so a long demo or a load test stays small."""
+        now, config = self.now(), self.config
+        tables: list[tuple[dict[str, Any], Callable[[Any], float], float]] = [
+            (self.wx_codes, lambda c: c.created_at, config.code_ttl_seconds),
+            (self.wecom_codes, lambda c: c.created_at, config.code_ttl_seconds),
+            (self.service_tickets, lambda t: t.created_at, config.cas_ticket_ttl_seconds),
+            (self.sso_sessions, lambda s: s.created_at, config.cas_sso_ttl_seconds),
+            (self.login_forms, lambda created: created, LOGIN_FORM_TTL),
+        ]
+        for table, created_at, ttl in tables:
+            if len(table) > PRUNE_ABOVE:
+                for key in [k for k, v in table.items() if now - created_at(v) >= ttl]:
+                    del table[key]
+
     # -- codes -----------------------------------------------------------------------------------
 
     def mint_code(self, codes: dict[str, LoginCode], subject: str, is_member: bool = True) -> str:
         """Create a one-shot login code for a subject (openid or userid)."""
+        self.prune()
         code = secrets.token_hex(16)
         codes[code] = LoginCode(subject, self.now(), is_member=is_member)
         return code

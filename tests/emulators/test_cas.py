@@ -127,6 +127,16 @@ def test_a_login_form_can_be_posted_once(emulator: RunningEmulator, student: dic
     assert "expired" in replay.text
 
 
+def test_a_login_form_left_open_too_long_expires(emulator: RunningEmulator, student: dict, clock: ManualClock) -> None:
+    client = emulator.cas_client(SERVICE)
+    session = requests.Session()
+    form = fill_cas_form(session.get(client.get_login_url(), timeout=5).text, "2027000123", "demo")
+    clock.advance(1800)
+    late = session.post(client.get_login_url(), data=form, allow_redirects=False, timeout=5)
+    assert late.status_code == 200
+    assert "expired" in late.text
+
+
 def test_sso_cookie_redirects_at_once_and_renew_asks_again(emulator: RunningEmulator, student: dict) -> None:
     client, session, first = _login(emulator)
     second = session.get(client.get_login_url(), allow_redirects=False, timeout=5)

@@ -125,6 +125,17 @@ def test_reset_forgets_runtime_state_but_keeps_accounts(emulator: RunningEmulato
     assert body["errcode"] == 40029
 
 
+def test_expired_codes_are_swept_when_tables_grow(
+    emulator: RunningEmulator, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("server.emulators.state.PRUNE_ABOVE", 3)
+    for n in range(4):
+        emulator.mint_wx_code(f"o_{n}")
+    clock.advance(300)
+    fresh = emulator.mint_wx_code("o_fresh")
+    assert list(emulator.state.wx_codes) == [fresh]
+
+
 def test_configured_users_and_members_survive_reset(clock: ManualClock) -> None:
     config = EmulatorConfig(clock=clock, wecom_members=["2027000777"])
     config.cas_users = load_users_file(Path(__file__).parent / "roster_example.json")

@@ -9,7 +9,8 @@ import zxingcpp
 from PIL import Image
 from wechatpy.exceptions import WeChatClientException
 
-from server.emulators.testing import ManualClock, RunningEmulator
+from server.emulators import EmulatorConfig
+from server.emulators.testing import ManualClock, RunningEmulator, running_emulator
 from server.emulators.wechat import value_problem
 
 TEMPLATE = "tmpl-clearance-passed"
@@ -275,3 +276,34 @@ def test_wxacode_rejects_bad_scene_and_page(
     with pytest.raises(WeChatClientException) as bad:
         emulator.wechat_client().wxa.get_wxa_code_unlimited(scene, page=page)
     assert bad.value.errcode == errcode
+
+
+def test_configured_templates_and_released_pages_are_enforced(clock: ManualClock) -> None:
+    config = EmulatorConfig(
+        clock=clock, wechat_template_ids=frozenset({TEMPLATE}), wechat_pages=frozenset({"pages/status/index"})
+    )
+    with running_emulator(config) as emulator:
+        emulator.set_quota("o_student_1", TEMPLATE, 5)
+        emulator.set_quota("o_student_1", "tmpl-unknown", 5)
+        client = emulator.wechat_client()
+        with pytest.raises(WeChatClientException) as template:
+            client.wxa.send_subscribe_message("o_student_1", "tmpl-unknown", GOOD_DATA)
+        assert template.value.errcode == 40037
+        with pytest.raises(WeChatClientException) as page:
+            client.wxa.send_subscribe_message("o_student_1", TEMPLATE, GOOD_DATA, page="pages/missing/index")
+        assert page.value.errcode == 41030
+        client.wxa.send_subscribe_message("o_student_1", TEMPLATE, GOOD_DATA, page="pages/status/index?tab=1")
+        # Unreleased pages are fine while testing with miniprogram_state=developer (raw post, wechatpy#817).
+        body = {"touser": "o_student_1", "template_id": TEMPLATE, "data": GOOD_DATA}
+        client.post(
+            "message/subscribe/send", data={**body, "page": "pages/new/index", "miniprogram_state": "developer"}
+        )
+        assert [m["miniprogram_state"] for m in emulator.messages()] == ["formal", "developer"]
+        with pytest.raises(WeChatClientException) as unreleased:
+            client.wxa.get_wxa_code_unlimited("s=1", page="pages/new/index")
+        assert unreleased.value.errcode == 41030
+        raw = client.post(
+            emulator.url + "wxa/getwxacodeunlimit",
+            data={"scene": "s=1", "page": "pages/new/index", "check_path": False},
+        )
+        assert raw.content.startswith(b"\x89PNG")
