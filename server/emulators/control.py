@@ -275,17 +275,14 @@ def faults() -> Response:
 
 @bp.get("/stats")
 def stats() -> Response:
-    """Token fetches per token family and calls per api."""
+    """Successful token fetches and distinct tokens issued per platform, calls per api, message counts."""
     state = get_state()
+    families = {"wechat": "wx_token", "wechat_stable": "wx_stable", "wecom": "wecom"}
     with state.lock:
-        fetches = state.token_fetches
         return jsonify(
             {
-                "token_fetches": {
-                    "wechat": fetches["wx_token"],
-                    "wechat_stable": fetches["wx_stable"],
-                    "wecom": fetches["wecom"],
-                },
+                "token_fetches": {name: state.token_fetches[family] for name, family in families.items()},
+                "tokens_issued": {name: state.tokens_issued[family] for name, family in families.items()},
                 "calls": {api: state.calls[api] for api in KNOWN_APIS},
                 "messages": {
                     "wechat": sum(m["platform"] == "wechat" for m in state.messages),

@@ -145,7 +145,8 @@ class EmulatorState:
             self.dropped: list[dict[str, Any]] = []
             self.faults: dict[str, deque[Fault]] = {}
             self.calls: Counter[str] = Counter()
-            self.token_fetches: Counter[str] = Counter()
+            self.token_fetches: Counter[str] = Counter()  # successful token answers, same token or not
+            self.tokens_issued: Counter[str] = Counter()
             self.cas_users: dict[str, CasUser] = {u.username: u for u in self.config.all_cas_users()}
             self.wecom_members: set[str] = set(self.config.all_wecom_members())
             self.login_forms: dict[str, float] = {}
@@ -167,7 +168,7 @@ class EmulatorState:
         token = Token(secrets.token_urlsafe(48), family, now + self.config.token_ttl_seconds)
         self.tokens[token.value] = token
         self.current_token[family] = token.value
-        self.token_fetches[family] += 1
+        self.tokens_issued[family] += 1
         return token
 
     def current(self, family: str) -> Token | None:

@@ -125,6 +125,7 @@ def get_token() -> Response:
         )
     with state.lock:
         token = state.issue_token("wx_token", replace=True)
+        state.token_fetches["wx_token"] += 1
     return jsonify({"access_token": token.value, "expires_in": state.config.token_ttl_seconds})
 
 
@@ -149,6 +150,7 @@ def get_stable_token() -> Response:
             # The old token keeps working until its own expiry, like the platform's overlap.
             token = state.issue_token("wx_stable", replace=False)
         expires_in = int(token.expires_at - state.now())
+        state.token_fetches["wx_stable"] += 1
     return jsonify({"access_token": token.value, "expires_in": expires_in})
 
 

@@ -36,6 +36,7 @@ def get_token() -> Response:
     with state.lock:
         token = state.current("wecom") or state.issue_token("wecom", replace=False)
         expires_in = int(token.expires_at - state.now())
+        state.token_fetches["wecom"] += 1
     return jsonify(
         {
             "errcode": 0,

@@ -56,7 +56,9 @@ def test_gettoken_returns_the_same_token_while_valid(emulator: RunningEmulator, 
     clock.advance(7200)
     assert requests.get(url, params=params, timeout=5).json()["access_token"] != first["access_token"]
     assert requests.get(url, params={**params, "corpsecret": "wrong"}, timeout=5).json()["errcode"] == 40001
-    assert emulator.stats()["token_fetches"]["wecom"] == 2
+    stats = emulator.stats()
+    assert stats["token_fetches"]["wecom"] == 3
+    assert stats["tokens_issued"]["wecom"] == 2
 
 
 def test_textcard_is_recorded_per_member_and_strangers_are_invaliduser(emulator: RunningEmulator) -> None:
