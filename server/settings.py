@@ -43,11 +43,11 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     token_ttl_seconds: int = 7 * 24 * 3600
     help_phone: str = "0516-00000000"
-    wx_appid: str = "wx0000000000000000"
-    wx_secret: str = "emulator-secret"  # noqa: S105 -- the emulator's; refused in production
+    wx_appid: str = "wx00000000demo0001"
+    wx_secret: str = "demo-wechat-app-secret"  # noqa: S105 -- the emulator's; refused in production
     wx_api_base: str = "http://127.0.0.1:8001/"
-    wecom_corpid: str = "ww0000000000000000"
-    wecom_secret: str = "emulator-secret"  # noqa: S105 -- the emulator's; refused in production
+    wecom_corpid: str = "ww00000000demo0001"
+    wecom_secret: str = "demo-wecom-corp-secret"  # noqa: S105 -- the emulator's; refused in production
     wecom_agentid: int = 1000002
     wecom_api_base: str = "http://127.0.0.1:8001/qy/cgi-bin/"
     cas_server_url: str = "http://127.0.0.1:8001/cas/"
@@ -172,7 +172,7 @@ def check_settings(settings: Settings) -> None:
         problems.append("LIXIAO_DATABASE_URL must carry ?charset=utf8mb4")
     if not settings.redis_url:
         problems.append("LIXIAO_REDIS_URL must point at a real Redis server")
-    if settings.wx_secret == "emulator-secret" or settings.wecom_secret == "emulator-secret":  # noqa: S105
+    if settings.wx_secret.startswith("demo-") or settings.wecom_secret.startswith("demo-"):
         problems.append("LIXIAO_WX_SECRET and LIXIAO_WECOM_SECRET must be the real platform secrets")
     emulator_hosts = ("127.0.0.1:8001", "localhost:8001")
     for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
