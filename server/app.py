@@ -10,6 +10,7 @@ from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
+from server import ops
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(lambda: None if request.path.startswith("/api/") else _protect_form(csrf))
     register_error_handlers(app)
     _register_routes(app)
+    ops.install(app)
     logging.getLogger("server").setLevel(logging.INFO)
     return app
 
