@@ -14,6 +14,7 @@ import argparse
 import html
 import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin
@@ -82,6 +83,12 @@ def bind(base: str, token: str, username: str, password: str) -> None:
     print("4. CAS login → 绑定成功，请返回小程序 / Bound — back to the mini-program")
 
 
+def _pad(text: str, width: int) -> str:
+    """Pad to a terminal width, counting Chinese characters as two columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
 def show_clearance(body: dict[str, Any]) -> None:
     """Print the clearance like the mini-program's status page."""
     student, batch = body["student"], body.get("batch")
@@ -90,7 +97,7 @@ def show_clearance(body: dict[str, Any]) -> None:
     if batch:
         print(f"   批次 Batch: {batch['name']}  ({'开放中 open' if batch['is_open'] else '未开放 closed'})")
     for item in body["items"]:
-        print(f"   {item['title']:<12} {STATUS.get(item['status'], item['status'])}")
+        print(f"   {_pad(item['title'], 22)}{STATUS.get(item['status'], item['status'])}")
         for reason in item["reasons"]:
             print(f"       · {reason['message']} / {reason['message_en']}")
         for step in item["next_steps"]:
