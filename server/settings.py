@@ -53,7 +53,9 @@ class Settings:
     cas_server_url: str = "http://127.0.0.1:8001/cas/"
     cas_version: int = 3
     outside_timeout_seconds: float = 3.0
-    certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
+    certificate_private_key: str = ""  # PEM; empty in development: generated once into certificate_key_file
+    certificate_key_file: str = str(PROJECT_ROOT / "var" / "certificate-signing-key.pem")  # development only
+    certificate_retired_public_keys: str = ""  # PEM public keys of rotated-out signing keys, still verified
     upload_limit_bytes: int = 10 * 1024 * 1024
     testing: bool = False
     departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
@@ -128,6 +130,8 @@ _ENV_NAMES: dict[str, str] = {
     "cas_version": "LIXIAO_CAS_VERSION",
     "outside_timeout_seconds": "LIXIAO_OUTSIDE_TIMEOUT_SECONDS",
     "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
+    "certificate_key_file": "LIXIAO_CERTIFICATE_KEY_FILE",
+    "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
 }
 
@@ -161,6 +165,7 @@ def check_settings(settings: Settings) -> None:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")
         if dept.source == "http" and not dept.url:
             raise SettingsError(f"LIXIAO_{key.upper()}_URL is required when its source is http")
+    _check_certificate_keys(settings)
     if not settings.is_production:
         return
     problems = []
@@ -189,3 +194,15 @@ def check_settings(settings: Settings) -> None:
     ]
     if problems:
         raise SettingsError("refusing to start in production:\n  - " + "\n  - ".join(problems))
+
+
+def _check_certificate_keys(settings: Settings) -> None:
+    """A signing key that does not load would only fail at the first submission; fail at start instead."""
+    from server.certificates.keys import parse_private_key, parse_public_keys
+
+    try:
+        if settings.certificate_private_key:
+            parse_private_key(settings.certificate_private_key)
+        parse_public_keys(settings.certificate_retired_public_keys)
+    except ValueError as exc:
+        raise SettingsError(f"LIXIAO_CERTIFICATE_PRIVATE_KEY / _RETIRED_PUBLIC_KEYS: {exc}") from exc
