@@ -84,10 +84,15 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import health, student
+    from server.api import certificates, health, student
+    from server.web import certificate_pages, counter_pages
 
     app.register_api(student.bp)
     app.register_api(health.bp)
+    for bp in (certificates.me_bp, certificates.counter_bp, certificates.admin_bp, certificates.keys_bp):
+        app.register_api(bp)
+    app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(counter_pages.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]
