@@ -44,8 +44,8 @@ class CertificateScan(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), default=None, index=True)
-    # A hash and a short prefix, never the whole text: a scanner may type anything it reads (an ID card, a
-    # payment code), and the hash still finds repeated scans of the same text.
+    # A hash and, for certificate URLs only, a short prefix; never the whole text: a scanner types whatever it
+    # reads (an ID card, a payment code), and the hash still finds repeated scans of the same text.
     text_sha256: Mapped[str] = mapped_column(String(64), index=True)
     text_prefix: Mapped[str] = mapped_column(String(24))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None, index=True)

@@ -72,12 +72,19 @@ def log_scan(session: Session, text: str, outcome: ScanOutcome, *, staff_id: int
     row = CertificateScan(
         certificate_id=outcome.certificate.id if outcome.certificate else None,
         text_sha256=hashlib.sha256(stripped.encode("utf-8", "replace")).hexdigest(),
-        text_prefix=stripped[:_PREFIX_LENGTH], staff_id=staff_id, at=now, result=outcome.result,
+        text_prefix=_prefix(stripped), staff_id=staff_id, at=now, result=outcome.result,
         reason=outcome.reason.value if outcome.reason else None, channel=channel[:16], origin=origin[:64],
     )
     session.add(row)
     session.flush()
     return row
+
+
+def _prefix(text: str) -> str:
+    """The start of a certificate URL or token (a host name, no secret); nothing of any other text."""
+    if token_from_scanned_text(text) is not None:
+        return text[:_PREFIX_LENGTH]
+    return f"(other text, {len(text)} chars)"[:_PREFIX_LENGTH]
 
 
 def scan(session: Session, settings: Settings, text: str, *, staff_id: int | None, channel: str, now: datetime,

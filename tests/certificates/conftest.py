@@ -1,0 +1,96 @@
+"""Fixtures for certificate tests: staff with tokens, a submitted student, browser sessions."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from server.identity.models import Staff
+from server.identity.tokens import issue_token
+from server.timeutil import utcnow
+from tests.factories import cleared_student, make_batch, student_token
+
+_numbers = itertools.count(1)
+
+
+def make_staff(session, role: str, *, username: str | None = None, name: str = "", **kw: Any) -> Staff:
+    """A staff account of the given role."""
+    staff = Staff(username=username or f"{role}{next(_numbers)}", name=name, role=role, **kw)
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def staff_token(session, settings, staff: Staff) -> str:
+    """A bearer token for a staff member, as a staff login would issue."""
+    token = issue_token(session, settings.secret_key, channel="browser", now=utcnow(),
+                        ttl_seconds=settings.token_ttl_seconds, staff_id=staff.id)
+    session.commit()
+    return token
+
+
+def browser_cookie(app, **values: Any) -> str:
+    """A signed session cookie value, as `server.web.session.sign_in` would leave it."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_permanent": True, "channel": "browser", **values})
+
+
+def browser(app, live, **values: Any) -> requests.Session:
+    """A requests session carrying a signed-in browser cookie."""
+    http = requests.Session()
+    http.cookies.set(app.config["SESSION_COOKIE_NAME"], browser_cookie(app, **values), domain="127.0.0.1")
+    return http
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@dataclass
+class Submitted:
+    """A student who submitted, with their token and certificate as the API shows it."""
+
+    student: Any
+    token: str
+    certificate: dict[str, Any]
+    application: dict[str, Any]
+
+
+@pytest.fixture
+def submit(session, settings, api):
+    """Make a student submit through the API; returns a Submitted."""
+
+    def make(**kw: Any) -> Submitted:
+        batch = kw.pop("batch", None) or make_batch(session)
+        student = cleared_student(session, batch, **kw)
+        token = student_token(session, settings, student)
+        client = api(token)
+        application = client.post("/api/v1/me/application")
+        assert application.status_code == 201, application.text
+        certificate = client.get("/api/v1/me/certificate")
+        assert certificate.status_code == 200, certificate.text
+        return Submitted(student, token, certificate.json(), application.json())
+
+    return make
+
+
+@pytest.fixture
+def counter_client(session, settings, api):
+    """An API client for a counter staff member."""
+    staff = make_staff(session, "counter", username="counter", name="窗口甲")
+    return api(staff_token(session, settings, staff))
+
+
+@pytest.fixture
+def admin_client(session, settings, api):
+    """An API client for an administrator."""
+    staff = make_staff(session, "admin", username="admin", name="管理员甲")
+    return api(staff_token(session, settings, staff))
