@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +96,32 @@ def admin_client(session, settings, api):
     """An API client for an administrator."""
     staff = make_staff(session, "admin", username="admin", name="管理员甲")
     return api(staff_token(session, settings, staff))
+
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def require(ok: bool, what: str) -> None:
+    """Skip (fail under CI=true) when a tool the test needs is missing."""
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{what} is required under CI=true")
+        pytest.skip(f"{what} is not installed (scripts/ci/services.sh installs it)")
+
+
+@pytest.fixture
+def chromium_page(live):
+    """A Chromium page that may only reach the live server."""
+    require(Path(CHROMIUM).exists(), "Chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="zh-CN")
+        page = context.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live.url)
+                   else route.abort())
+        yield page
+        context.close()
+        browser.close()

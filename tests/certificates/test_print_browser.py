@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.certificates.conftest import browser_cookie
+from tests.certificates.conftest import browser_cookie, require
 from tests.conftest import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.browser
-
-
-def _require(ok: bool, what: str) -> None:
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{what} is required under CI=true")
-        pytest.skip(f"{what} is not installed (scripts/ci/services.sh installs it)")
-
-
-@pytest.fixture
-def chromium_page(live):
-    """A Chromium page that may only reach the live server."""
-    _require(Path(CHROMIUM).exists(), "Chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="zh-CN")
-        page = context.new_page()
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live.url)
-                   else route.abort())
-        yield page
-        context.close()
-        browser.close()
 
 
 def _decode(png: bytes) -> list[str]:
@@ -50,7 +21,7 @@ def _decode(png: bytes) -> list[str]:
 
 
 def test_printed_certificate_has_the_chinese_text_and_a_qr_that_decodes(app, live, submit, chromium_page, tmp_path):
-    _require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils)")
+    require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils)")
     done = submit(name="孙某甲", college="安全工程学院", major="消防工程")
     page = chromium_page
     # Sign in as the browser login would leave it (server.web.session.sign_in(student_id=…)).
