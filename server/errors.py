@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def register_error_handlers(app: Flask) -> None:
         return _api_error(ApiError(status, code, zh, en))
 
     @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
     def _database_down(exc: Exception) -> Response | tuple[str, int]:
         log.warning("database unavailable: %s", type(exc).__name__)
         return _api_error(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "服务暂时不可用，请稍后再试",
