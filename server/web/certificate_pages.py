@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request
 from markupsafe import Markup
@@ -59,7 +60,7 @@ def detail_lines(details: dict[str, Any]) -> list[tuple[str, str, str]]:
 def login_or_401(message: str, message_en: str) -> Response:
     """Send the browser to the login page when the app has one, else a 401 page."""
     if any(rule.rule == "/login" for rule in current_app.url_map.iter_rules()):
-        return redirect(f"/login?next={request.path}")
+        return redirect(f"/login?{urlencode({'next': request.path})}")
     raise ApiError(401, ErrorCode.UNAUTHORIZED, message, message_en)
 
 

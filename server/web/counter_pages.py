@@ -25,7 +25,7 @@ from server.identity.permissions import can_use_counter, is_admin
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
 from server.web.certificate_pages import STATUS_TEXT, login_or_401
-from server.web.session import browser_staff
+from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("counter_pages", __name__)
 JSSDK_CONFIG_EXTENSION = "lixiao.wecom_jssdk_config"
@@ -34,6 +34,8 @@ SCAN_CHANNELS = {"scanner": "console", "wecom": "console-wecom"}
 
 def _staff(allowed: Callable[[Staff], bool], message: str, message_en: str) -> Staff | Response:
     staff = browser_staff()
+    if staff is None and browser_student() is not None:  # signed in, but as a student: logging in again won't help
+        raise ApiError(403, ErrorCode.FORBIDDEN, message, message_en)
     if staff is None:
         return login_or_401("请先以工作人员身份登录", "Please log in as staff")
     if not allowed(staff):

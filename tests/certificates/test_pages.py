@@ -46,8 +46,9 @@ def test_public_page_for_revoked_forged_and_unknown(session, submit, live, admin
 
 def test_counter_page_needs_counter_staff(session, app, live, submit):
     done = submit()
-    assert requests.get(f"{live.url}/counter", timeout=10).status_code == 401
-    assert browser(app, live, student_id=done.student.id).get(f"{live.url}/counter", timeout=10).status_code == 401
+    anonymous = requests.get(f"{live.url}/counter", allow_redirects=False, timeout=10)
+    assert anonymous.status_code == 302 and anonymous.headers["Location"] == "/login?next=%2Fcounter"
+    assert browser(app, live, student_id=done.student.id).get(f"{live.url}/counter", timeout=10).status_code == 403
     operator = make_staff(session, "operator", department="library")
     session.commit()
     assert browser(app, live, staff_id=operator.id).get(f"{live.url}/counter", timeout=10).status_code == 403
@@ -113,7 +114,9 @@ def test_admin_revokes_from_the_console(session, app, live, submit):
 
 def test_print_page_needs_the_signed_in_student_with_a_certificate(session, app, live, submit):
     done = submit(name="赵六丁")
-    assert requests.get(f"{live.url}/me/certificate/print", timeout=10).status_code == 401
+    anonymous = requests.get(f"{live.url}/me/certificate/print", allow_redirects=False, timeout=10)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/login?next=%2Fme%2Fcertificate%2Fprint"
     other = cleared_student(session, make_batch(session))
     session.commit()
     assert browser(app, live, student_id=other.id).get(f"{live.url}/me/certificate/print",

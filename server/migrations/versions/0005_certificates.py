@@ -1,7 +1,7 @@
 """certificates, scans and hand-overs (QR certificate and the counter)
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 17:34:32.907344
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import server.db
 
 revision: str = '0005'
-down_revision: str | Sequence[str] | None = '0001'
+down_revision: str | Sequence[str] | None = '0002'  # 0001 on its own branch; re-chained when identity was merged
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
