@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,16 +112,58 @@ def require(ok: bool, what: str) -> None:
         pytest.skip(f"{what} is not installed (scripts/ci/services.sh installs it)")
 
 
+@dataclass
+class Portal:
+    """The app served on a pre-bound loopback port (its public URL is in its settings), beside a CAS emulator."""
+
+    app: Any
+    url: str
+    emulator: Any
+
+
 @pytest.fixture
-def chromium_page(live):
-    """A Chromium page that may only reach the live server."""
+def portal(app, settings) -> Any:
+    """The app with `public_base_url` naming its real port and CAS pointing at an emulator; same database."""
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+    from server.emulators.testing import running_emulator
+
+    with running_emulator() as emulator:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        url = f"http://127.0.0.1:{server.server_port}"
+        # The socket is bound first so every CAS service URL the app builds names the real port.
+        server.app = create_app(settings.with_overrides(public_base_url=url, cas_server_url=emulator.cas_url))
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield Portal(server.app, url, emulator)
+        server.shutdown()
+        thread.join(5)
+        server.app.extensions["lixiao"].engine.dispose()
+
+
+def cas_sign_in(page, portal: Portal, path: str, username: str,
+                password: str = "demo") -> None:  # noqa: S107 -- the CAS emulator's documented demo password
+    """Open a page that needs a login, log in at the CAS emulator's form, and land back on the page."""
+    page.goto(portal.url + path)
+    page.wait_for_selector("#username")
+    assert page.url.startswith(portal.emulator.cas_url), page.url
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.locator("form [type=submit]").click()
+    page.wait_for_url(portal.url + path)
+
+
+@pytest.fixture
+def chromium_page() -> Any:
+    """A Chromium page that may only reach loopback servers (ours and the emulators)."""
     require(Path(CHROMIUM).exists(), "Chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="zh-CN")
         page = context.new_page()
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live.url)
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
                    else route.abort())
         yield page
         context.close()

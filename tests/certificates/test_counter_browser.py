@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from server.certificates.models import CertificateScan
 from server.web.counter_pages import JSSDK_CONFIG_EXTENSION
-from tests.certificates.conftest import browser_cookie, make_staff
+from tests.certificates.conftest import cas_sign_in, make_staff
 
 pytestmark = pytest.mark.browser
 JWEIXIN = "https://res.wx.qq.com/open/js/jweixin-1.2.0.js"
@@ -22,19 +22,18 @@ window.wx = {
 """
 
 
-def sign_in_staff(page, app, live, session, role: str = "counter"):
-    staff = make_staff(session, role, name="窗口丙")
+def sign_in_staff(page, portal, session):
+    """Log in through /login and the CAS emulator as the demo counter account."""
+    staff = make_staff(session, "counter", username="counter", name="窗口丙")
     session.commit()
-    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "url": live.url,
-                               "value": browser_cookie(app, staff_id=staff.id)}])
+    cas_sign_in(page, portal, "/counter", "counter")
     return staff
 
 
-def test_usb_scanner_types_the_url_and_enter(app, live, session, submit, chromium_page):
+def test_usb_scanner_types_the_url_and_enter(portal, session, submit, chromium_page):
     done = submit(name="周某乙")
     page = chromium_page
-    sign_in_staff(page, app, live, session)
-    page.goto(f"{live.url}/counter")
+    sign_in_staff(page, portal, session)
     assert page.evaluate("document.activeElement.id") == "qr_text"  # ready for the scanner without a click
     assert page.locator("#scan-camera").is_hidden()  # no WeCom here
     page.keyboard.type(done.certificate["qr_text"] + "\n")
@@ -47,18 +46,17 @@ def test_usb_scanner_types_the_url_and_enter(app, live, session, submit, chromiu
     assert "已由 窗口丙" in page.locator(".handovers").inner_text()
 
 
-def test_wecom_camera_scan_submits_the_result(app, live, session, submit, chromium_page):
+def test_wecom_camera_scan_submits_the_result(portal, session, submit, chromium_page):
     done = submit(name="吴某丙")
-    app.extensions[JSSDK_CONFIG_EXTENSION] = lambda url: {
+    portal.app.extensions[JSSDK_CONFIG_EXTENSION] = lambda url: {
         "beta": True, "debug": False, "appId": "ww00000000demo0001", "timestamp": 1, "nonceStr": "n",
         "signature": f"sig-for-{url}", "jsApiList": ["scanQRCode"]}
     page = chromium_page
     page.route(JWEIXIN, lambda route: route.fulfill(status=200, content_type="application/javascript",
                                                     body=FAKE_JWEIXIN))
-    staff = sign_in_staff(page, app, live, session)
     page.add_init_script(f"window.cameraSees = {done.certificate['qr_text']!r};")
-    page.goto(f"{live.url}/counter")
-    assert page.evaluate("wx.configured.signature") == f"sig-for-{live.url}/counter"
+    staff = sign_in_staff(page, portal, session)
+    assert page.evaluate("wx.configured.signature") == f"sig-for-{portal.url}/counter"
     page.get_by_role("button", name="扫一扫 Scan with camera").click()
     page.wait_for_selector(".counter-result")
     assert page.locator(".student-name").inner_text() == "吴某丙"
