@@ -88,8 +88,10 @@ def issue_certificate(session: Session, settings: Settings, application: Applica
 def _announce_issued(session: Session, student: Student, certificate: Certificate) -> None:
     """INTEGRATION(messaging): the single call site for the "certificate issued" push.
 
-    When wip/messaging lands, call its outbox hook here, in the submitting transaction:
-    `enqueue_certificate_issued(session, student, certificate.serial, certificate.issued_at)`.
+    wip/messaging provides the outbox hook; when it is merged, replace this body with
+    `from server.messaging.outbox import enqueue_certificate_issued` (at the top) and
+    `enqueue_certificate_issued(session, student, certificate.serial, certificate.issued_at)` —
+    it writes an outbox row in this, the submitting, transaction.
     """
 
 
