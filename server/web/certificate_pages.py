@@ -14,6 +14,7 @@ from server.certificates import service, verify
 from server.certificates.qr import qr_svg
 from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
+from server.identity import ratelimit
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
 from server.web.session import browser_staff, browser_student
@@ -89,6 +90,7 @@ def print_certificate() -> Response | str:
 @bp.get("/v/<token>")
 def verify_page(token: str) -> tuple[str, int, dict[str, str]]:
     """What anyone who scans the QR code sees: valid, revoked or not recognised, and a masked name; nothing else."""
+    ratelimit.enforce("verify-page")  # public and it writes a scan row: keep one address from flooding the log
     session = db()
     staff = browser_staff()
     outcome = verify.scan(session, app_state().settings, token, staff_id=staff.id if staff else None,

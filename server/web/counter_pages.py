@@ -49,7 +49,11 @@ def _counter_staff() -> Staff | Response:
 
 def _jssdk_config() -> dict[str, Any] | None:
     provider = current_app.extensions.get(JSSDK_CONFIG_EXTENSION)
-    return provider(request.url.split("#")[0]) if provider else None
+    if provider is None:
+        return None
+    # WeCom signs the URL the browser shows, so build it from the public address, not from a proxied Host.
+    query = request.query_string.decode("ascii", "replace")
+    return provider(app_state().settings.public_base_url.rstrip("/") + request.path + (f"?{query}" if query else ""))
 
 
 def _render_counter(status: int = 200, **context: Any) -> tuple[str, int]:

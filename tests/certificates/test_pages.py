@@ -5,10 +5,12 @@ from __future__ import annotations
 import requests
 from sqlalchemy import select
 
+from server.app import create_app
 from server.audit import AuditEntry
 from server.certificates.models import CertificateScan, Handover
 from server.certificates.qr import token_from_scanned_text
 from tests.certificates.conftest import browser, csrf_from, make_staff
+from tests.conftest import LiveServer
 from tests.factories import cleared_student, make_batch
 
 
@@ -126,3 +128,15 @@ def test_print_page_needs_the_signed_in_student_with_a_certificate(session, app,
     for text in ("研究生离校证明", "赵六丁", done.student.student_no, done.certificate["serial"], "图书馆", "档案馆",
                  "总务部公寓与物业中心", "财务资产部", "已注销", "<svg", "certificate.css"):
         assert text in page.text
+
+
+def test_public_page_is_rate_limited_per_address(settings, submit):
+    done = submit()
+    app = create_app(settings.with_overrides(rate_limit_per_ip=2))
+    server = LiveServer(app)
+    try:
+        path = f"{server.url}/v/{token_from_scanned_text(done.certificate['qr_text'])}"
+        assert [requests.get(path, timeout=10).status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        server.stop()
+        app.extensions["lixiao"].engine.dispose()
