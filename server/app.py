@@ -90,14 +90,18 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import auth_routes, health, student
-    from server.web import binding, login
+    from server.api import auth_routes, certificates, health, student
+    from server.web import binding, certificate_pages, counter_pages, login
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
     app.register_api(health.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(binding.bp)
+    for bp in (certificates.me_bp, certificates.counter_bp, certificates.admin_bp, certificates.keys_bp):
+        app.register_api(bp)
+    app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(counter_pages.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]
