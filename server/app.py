@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
 from server import ops
+from server.api.auth import authenticate_api_request
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         sources=build_sources(settings),
     )
     app.teardown_appcontext(close_db)
+    app.before_request(authenticate_api_request)
     app.before_request(_refuse_malformed_json)
     csrf = CSRFProtect(app)
     app.before_request(lambda: None if request.path.startswith("/api/") else _protect_form(csrf))
