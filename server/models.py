@@ -13,9 +13,11 @@ from server.clearance.models import (
     Transition,
 )
 from server.db import Base
+from server.departments.models import DepartmentCredential
 from server.identity.models import ApiSession, Staff, WechatBinding
 
 __all__ = [
     "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "FinanceRecord", "ItemState", "LibraryRecord", "Staff", "Student", "Transition", "WechatBinding",
+    "DepartmentCredential", "FinanceRecord", "ItemState", "LibraryRecord", "Staff", "Student", "Transition",
+    "WechatBinding",
 ]
