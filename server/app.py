@@ -10,6 +10,7 @@ from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
+from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         __name__,
         info=Info(title="Lixiao 离校 API", version="1.0.0",
                   description="Graduate departure clearance: students, counter staff and departmental systems."),
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes={**SECURITY_SCHEMES, **DEPARTMENT_SECURITY_SCHEMES},
         validation_error_status=400,
         validation_error_callback=validation_error_response,
         doc_ui=False,
@@ -84,10 +85,11 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import health, student
+    from server.api import departments, health, student
 
     app.register_api(student.bp)
     app.register_api(health.bp)
+    app.register_api(departments.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]

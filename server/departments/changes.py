@@ -8,7 +8,7 @@ students at once (`load_contexts`) so a file of 100,000 rows costs a handful of 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,8 +17,16 @@ from sqlalchemy.orm import Session
 
 from server.clearance import departments
 from server.clearance.models import RECORD_MODELS, ItemState, Student
-from server.clearance.records import RecordRow, observe, sync_item_states, write_record
-from server.clearance.rules import ITEM_KEYS, ItemResult, evaluate
+from server.clearance.records import RECORD_FIELDS, RecordRow, observe, sync_item_states, write_record
+from server.clearance.rules import (
+    ITEM_KEYS,
+    ApartmentData,
+    ArchivesData,
+    FinanceData,
+    ItemResult,
+    LibraryData,
+    evaluate,
+)
 from server.errors import ApiError, ErrorCode
 from server.settings import Settings
 from server.sources import DepartmentSource
@@ -92,6 +100,14 @@ def require_local(settings: Settings, key: str) -> None:
                        f"({settings.department(key).source}); change them there")
 
 
+def record_defaults(key: str) -> dict[str, Any]:
+    """The field values of a record nobody has set anything on (the rules' empty data)."""
+    empty = {"library": LibraryData(), "archives": ArchivesData(), "apartment": ApartmentData(),
+             "finance": FinanceData()}[key]
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in asdict(empty).items() if name in RECORD_FIELDS[key]}
+
+
 def _unchanged(row: RecordRow | None, values: Mapping[str, Any]) -> bool:
     if row is None or not row.known or row.failed_at is not None:
         return False
@@ -118,8 +134,10 @@ def apply_change(
     department with a freshness limit gets its read time renewed: it has just confirmed the data.
     """
     existing = ctx.rows[key]
-    if _unchanged(existing, values):
-        if existing is not None and settings.department(key).freshness_hours:
+    if existing is None:
+        values = {**record_defaults(key), **values}  # a new row gets every field, not only the ones sent
+    elif _unchanged(existing, values):
+        if settings.department(key).freshness_hours:
             existing.read_at = now
         return "unchanged"
     row, _changed = write_record(session, ctx.student, key, values, source=source, now=now, actor=actor,
