@@ -90,6 +90,9 @@ def _register_routes(app: OpenAPI) -> None:
     app.register_api(student.bp)
     app.register_api(health.bp)
     app.register_api(departments.bp)
+    from server.web import console
+
+    app.register_blueprint(console.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]
