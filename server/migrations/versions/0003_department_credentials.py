@@ -1,7 +1,7 @@
 """department credentials (signing keys of departmental systems)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-28 17:36:03.077647
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import server.db
 
 revision: str = '0003'
-down_revision: str | Sequence[str] | None = '0001'
+down_revision: str | Sequence[str] | None = '0002'  # chained after identity's 0002 once merged
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
