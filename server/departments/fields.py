@@ -41,6 +41,25 @@ _ALIASES: dict[str, dict[str, str]] = {
 }
 
 
+LABELS: dict[str, tuple[str, str]] = {
+    "owed_books": ("欠书", "owed books"), "owed_fees": ("欠费（元）", "owed fees (yuan)"),
+    "owed_fees_cents": ("欠费（分）", "owed fees (cents)"), "violations": ("违章", "violations"),
+    "card_status": ("借书证状态", "library card"), "thesis_status": ("论文提交状态", "thesis"),
+    "can_cancel_card": ("可注销借书证", "card can be cancelled"), "lived_on_campus": ("住校", "lived on campus"),
+    "building": ("宿舍楼", "building"), "move_out_date": ("退宿日期", "move-out date"),
+    "move_out_handler": ("退宿办理人", "move-out handler"), "arrears": ("欠费（元）", "arrears (yuan)"),
+    "arrears_cents": ("欠费（分）", "arrears (cents)"), "fee_items": ("收费项目", "fee lines"),
+    "fee_name": ("收费项目", "fee name"), "fee_due": ("应缴（元）", "due (yuan)"),
+    "fee_paid": ("已缴（元）", "paid (yuan)"), "amount": ("金额（元）", "amount (yuan)"),
+}
+
+
+def label(name: str) -> str:
+    """A field's Chinese name with its column name, for messages."""
+    zh = LABELS.get(name, (None,))[0]
+    return f"{zh} {name}" if zh else name
+
+
 @dataclass(frozen=True)
 class FieldProblem(Exception):
     """One field that cannot be accepted, said in both languages."""
@@ -55,17 +74,20 @@ class FieldProblem(Exception):
 
 def _count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldProblem(name, f"“{name}”必须是整数", f"“{name}” must be an integer")
+        raise FieldProblem(name, f"“{label(name)}”必须是整数", f"“{name}” must be an integer")
     if value < 0 or value > MAX_COUNT:
-        raise FieldProblem(name, f"“{name}”必须在 0 到 {MAX_COUNT} 之间", f"“{name}” must be between 0 and {MAX_COUNT}")
+        raise FieldProblem(name, f"“{label(name)}”必须在 0 到 {MAX_COUNT} 之间",
+                           f"“{name}” must be between 0 and {MAX_COUNT}")
     return value
 
 
 def _cents(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FieldProblem(name, f"“{name}”必须是以分为单位的整数", f"“{name}” must be an integer amount in cents")
+        raise FieldProblem(name, f"“{label(name)}”必须是以分为单位的整数",
+                           f"“{name}” must be an integer amount in cents")
     if value < 0 or value > MAX_CENTS:
-        raise FieldProblem(name, f"“{name}”金额不能为负数或过大", f"“{name}” must be a non-negative, sane amount")
+        raise FieldProblem(name, f"“{label(name)}”金额不能为负数或过大",
+                           f"“{name}” must be a non-negative, sane amount")
     return value
 
 
@@ -73,16 +95,16 @@ def _text(name: str, value: Any, limit: int, *, nullable: bool) -> str | None:
     if value is None and nullable:
         return None
     if not isinstance(value, str):
-        raise FieldProblem(name, f"“{name}”必须是文字", f"“{name}” must be a string")
+        raise FieldProblem(name, f"“{label(name)}”必须是文字", f"“{name}” must be a string")
     value = value.strip()
     if len(value) > limit:
-        raise FieldProblem(name, f"“{name}”最多 {limit} 个字", f"“{name}” is longer than {limit} characters")
+        raise FieldProblem(name, f"“{label(name)}”最多 {limit} 个字", f"“{name}” is longer than {limit} characters")
     return value or (None if nullable else "")
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise FieldProblem(name, f"“{name}”只能是 {' / '.join(allowed)}",
+        raise FieldProblem(name, f"“{label(name)}”只能是 {' / '.join(allowed)}",
                            f"“{name}” must be one of {', '.join(allowed)}")
     return str(value)
 
@@ -95,7 +117,7 @@ def _date(name: str, value: Any) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise FieldProblem(name, f"“{name}”必须是日期 YYYY-MM-DD", f"“{name}” must be a date YYYY-MM-DD")
+    raise FieldProblem(name, f"“{label(name)}”必须是日期 YYYY-MM-DD", f"“{name}” must be a date YYYY-MM-DD")
 
 
 def _fee_items(value: Any) -> list[dict[str, Any]]:
@@ -136,7 +158,7 @@ def check_values(key: str, values: Mapping[str, Any]) -> dict[str, Any]:
     allowed = RECORD_FIELDS[key]
     for name in values:
         if name not in allowed:
-            raise FieldProblem(name, f"“{name}”不是{key}记录的字段（可用：{'、'.join(allowed)}）",
+            raise FieldProblem(name, f"“{label(name)}”不是{key}记录的字段（可用：{'、'.join(allowed)}）",
                                f"“{name}” is not a {key} field (allowed: {', '.join(allowed)})")
     return {name: _check_one(key, name, value) for name, value in values.items()}
 
@@ -200,7 +222,7 @@ def parse_yuan(name: str, value: Any) -> int:
         return 0
     match = _MONEY.match(text)
     if not match:
-        raise FieldProblem(name, f"“{name}”不是有效金额（元）：{text[:20]}",
+        raise FieldProblem(name, f"“{label(name)}”不是有效金额（元）：{text[:20]}",
                            f"“{name}” is not an amount in yuan: {text[:20]}")
     try:
         cents = Decimal(match.group(1).replace(",", "") + (match.group(3) or "")) * 100
@@ -215,7 +237,7 @@ def parse_count(name: str, value: Any) -> int:
     if text == "":
         return 0
     if not text.isdigit():
-        raise FieldProblem(name, f"“{name}”必须是非负整数：{text[:20]}",
+        raise FieldProblem(name, f"“{label(name)}”必须是非负整数：{text[:20]}",
                            f"“{name}” must be a whole number: {text[:20]}")
     return _count(name, int(text))
 
@@ -235,7 +257,8 @@ def parse_date(name: str, value: Any) -> date | None:
             return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError:
             pass
-    raise FieldProblem(name, f"“{name}”不是有效日期：{text[:20]}", f"“{name}” is not a date (YYYY-MM-DD): {text[:20]}")
+    raise FieldProblem(name, f"“{label(name)}”不是有效日期：{text[:20]}",
+                       f"“{name}” is not a date (YYYY-MM-DD): {text[:20]}")
 
 
 def _alias(name: str, alias_key: str, value: Any) -> str:
@@ -243,7 +266,7 @@ def _alias(name: str, alias_key: str, value: Any) -> str:
     found = _ALIASES[alias_key].get(text.lower() if text.isascii() else text)
     if found is None:
         allowed = sorted({k for k in _ALIASES[alias_key] if k})
-        raise FieldProblem(name, f"“{name}”的值无法识别：{text[:20]}（可用：{'、'.join(allowed)}）",
+        raise FieldProblem(name, f"“{label(name)}”的值无法识别：{text[:20]}（可用：{'、'.join(allowed)}）",
                            f"“{name}” value not understood: {text[:20]} (use one of {', '.join(allowed)})")
     return found
 

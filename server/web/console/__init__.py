@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from server.clearance.departments import TITLES
 from server.clearance.rules import ITEM_KEYS
+from server.departments.fields import LABELS
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.identity.permissions import can_edit_department, can_view_department
@@ -67,6 +68,30 @@ def status_title(status: str) -> str:
     """A status's bilingual title."""
     zh, en = STATUS_TITLES.get(status, (status, status))
     return f"{zh} {en}"
+
+
+VALUE_TITLES = {
+    "active": "正常 active", "cancelled": "已注销 cancelled", "not_submitted": "未提交 not submitted",
+    "submitted": "已提交 submitted", "approved": "记录审核通过 approved", "rejected": "审核未通过 rejected",
+    "received": "已收到 received", "reviewed": "已审核 reviewed",
+}
+
+
+@bp.app_template_global()
+def field_title(name: str) -> str:
+    """A record field's bilingual name."""
+    zh, en = LABELS.get(name, (name, ""))
+    return f"{zh} {en}".strip()
+
+
+@bp.app_template_global()
+def value_title(value: object) -> str:
+    """A record value as staff read it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    return VALUE_TITLES.get(str(value), str(value))
 
 
 @bp.app_template_filter("shanghai")
