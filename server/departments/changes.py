@@ -49,21 +49,41 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield values[start:start + size]
 
 
-def load_contexts(session: Session, student_nos: Sequence[str], *, lock: bool = True) -> dict[str, StudentContext]:
-    """The contexts of up to CHUNK students in six queries; `lock` takes the students' row locks (MySQL)."""
+def load_contexts(session: Session, student_nos: Sequence[str], *, lock: bool = True,
+                  keys: Sequence[str] = ITEM_KEYS, with_states: bool = True) -> dict[str, StudentContext]:
+    """The contexts of up to CHUNK students in at most six queries; `lock` takes the students' row locks (MySQL).
+
+    With fewer `keys` or without states the contexts are partial; `complete_contexts` loads the rest.
+    """
     stmt = select(Student).where(Student.student_no.in_(list(student_nos))).order_by(Student.id)
     students = list(session.scalars(stmt.with_for_update() if lock else stmt))
-    by_id = {s.id: s for s in students}
-    rows: dict[int, dict[str, RecordRow | None]] = {s.id: dict.fromkeys(ITEM_KEYS) for s in students}
-    states: dict[int, dict[str, ItemState]] = {s.id: {} for s in students}
-    if by_id:
-        ids = list(by_id)
-        for key, model in RECORD_MODELS.items():
-            for row in session.scalars(select(model).where(model.student_id.in_(ids))):  # type: ignore[attr-defined]
-                rows[row.student_id][key] = row  # type: ignore[assignment]
-        for state in session.scalars(select(ItemState).where(ItemState.student_id.in_(ids))):
-            states[state.student_id][state.item] = state
-    return {s.student_no: StudentContext(s, rows[s.id], states[s.id]) for s in students}
+    contexts = {s.student_no: StudentContext(s, {}, None) for s in students}
+    complete_contexts(session, list(contexts.values()), keys=keys, with_states=with_states)
+    return contexts
+
+
+def complete_contexts(session: Session, contexts: Sequence[StudentContext], *, keys: Sequence[str] = ITEM_KEYS,
+                      with_states: bool = True) -> None:
+    """Load the records of `keys` (and the item states) that the contexts do not have yet."""
+    by_id = {c.student.id: c for c in contexts}
+    if not by_id:
+        return
+    ids = list(by_id)
+    for key in keys:
+        missing = [i for i in ids if key not in by_id[i].rows]
+        if not missing:
+            continue
+        for i in missing:
+            by_id[i].rows[key] = None
+        model = RECORD_MODELS[key]
+        for row in session.scalars(select(model).where(model.student_id.in_(missing))):  # type: ignore[attr-defined]
+            by_id[row.student_id].rows[key] = row  # type: ignore[attr-defined]
+    if with_states:
+        missing = [i for i in ids if by_id[i].states is None]
+        for i in missing:
+            by_id[i].states = {}
+        for state in session.scalars(select(ItemState).where(ItemState.student_id.in_(missing))) if missing else ():
+            by_id[state.student_id].states[state.item] = state  # type: ignore[index]
 
 
 def load_context(session: Session, student_no: str, *, lock: bool = True) -> StudentContext:
@@ -108,7 +128,8 @@ def record_defaults(key: str) -> dict[str, Any]:
             for name, value in asdict(empty).items() if name in RECORD_FIELDS[key]}
 
 
-def _unchanged(row: RecordRow | None, values: Mapping[str, Any]) -> bool:
+def is_unchanged(row: RecordRow | None, values: Mapping[str, Any]) -> bool:
+    """Whether writing `values` would change nothing on a known, readable record."""
     if row is None or not row.known or row.failed_at is not None:
         return False
     return all(getattr(row, name) == value for name, value in values.items())
@@ -133,13 +154,16 @@ def apply_change(
     An unchanged record is not written at all (re-importing a file changes nothing), except that a
     department with a freshness limit gets its read time renewed: it has just confirmed the data.
     """
+    if key not in ctx.rows:
+        complete_contexts(session, [ctx], keys=[key], with_states=False)
     existing = ctx.rows[key]
     if existing is None:
         values = {**record_defaults(key), **values}  # a new row gets every field, not only the ones sent
-    elif _unchanged(existing, values):
+    elif is_unchanged(existing, values):
         if settings.department(key).freshness_hours:
             existing.read_at = now
         return "unchanged"
+    complete_contexts(session, [ctx])  # the other items are needed to recompute (a no-op when loaded)
     row, _changed = write_record(session, ctx.student, key, values, source=source, now=now, actor=actor,
                                  origin=origin, existing=existing, load=False)
     ctx.rows[key] = row

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from server.audit import record_audit
 from server.clearance.models import Student
-from server.departments.changes import apply_change, chunks, load_contexts, require_local
+from server.departments.changes import (
+    apply_change,
+    chunks,
+    complete_contexts,
+    is_unchanged,
+    load_contexts,
+    require_local,
+)
 from server.departments.fields import FieldProblem, cell_text, parse_cells
 from server.errors import ApiError
 from server.imports import roster
@@ -69,7 +76,10 @@ def _write_rows(session: Session, settings: Settings, sources: Mapping[str, Depa
                 rows: list[RecordRow], *, actor: str, origin: str, now: datetime) -> list[RowResult]:
     results: list[RowResult] = []
     for chunk in chunks(rows):
-        contexts = load_contexts(session, [r.student_no for r in chunk])
+        # Only this department's records first: unchanged rows (a re-import) need nothing else.
+        contexts = load_contexts(session, [r.student_no for r in chunk], keys=[key], with_states=False)
+        complete_contexts(session, [contexts[r.student_no] for r in chunk
+                                    if not is_unchanged(contexts[r.student_no].rows[key], r.values)])
         for item in chunk:
             outcome = apply_change(session, settings, sources, contexts[item.student_no], key, item.values,
                                    source="import", actor=actor, origin=origin, cause=f"import:{key}", now=now)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.audit import record_audit
 from server.clearance.models import Batch, Student
 from server.clearance.rules import ITEM_KEYS
-from server.departments.changes import StudentContext, chunks, load_contexts, recompute
+from server.departments.changes import StudentContext, chunks, complete_contexts, load_contexts, recompute
 from server.departments.fields import FieldProblem, cell_text, parse_date
 from server.imports.columns import ROSTER
 from server.imports.reader import Table
@@ -119,8 +119,9 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
     """Create or update the students, a chunk at a time; new students get their item states, changes transitions."""
     results: list[RowResult] = []
     for chunk in chunks(rows):
-        contexts = load_contexts(session, [r.student_no for r in chunk])
+        contexts = load_contexts(session, [r.student_no for r in chunk], keys=(), with_states=False)
         created: list[tuple[RosterRow, Student]] = []
+        moved: list[StudentContext] = []
         for item in chunk:
             ctx = contexts.get(item.student_no)
             if ctx is None:
@@ -138,8 +139,11 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
             record_audit(session, actor=actor, action="student.update", entity=f"student:{item.student_no}",
                          before=_snapshot(before), after=_snapshot(item.values), origin=origin)
             if before["lived_on_campus"] != item.values["lived_on_campus"]:
-                recompute(session, settings, sources, ctx, cause="roster", now=now)
+                moved.append(ctx)  # the apartment item depends on it
             results.append(RowResult(item.row, item.student_no, "updated"))
+        complete_contexts(session, moved)
+        for ctx in moved:
+            recompute(session, settings, sources, ctx, cause="roster", now=now)
         session.flush()  # the new students get their ids
         for item, student in created:
             record_audit(session, actor=actor, action="student.create", entity=f"student:{item.student_no}",
