@@ -179,3 +179,27 @@ def test_department_read_from_elsewhere_refuses_pushes(session, settings):
     finally:
         server.stop()
         app.extensions["lixiao"].engine.dispose()
+
+
+def test_reference_client_script(session, live, library_key, tmp_path):
+    """scripts/department_client.py signs and sends a file of records in batches."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "department_client.py"
+    spec = importlib.util.spec_from_file_location("department_client", path)
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    batch = make_batch(session)
+    for n in range(5):
+        make_student(session, batch, student_no=f"CLI{n:07d}")
+    session.commit()
+    records = tmp_path / "records.json"
+    records.write_text(json.dumps([{"student_no": f"CLI{n:07d}", **PASSING_LIBRARY} for n in range(5)]))
+    code = client.main(["--url", live.url, "--department", "library", "--key-id", library_key.key_id,
+                        "--secret", library_key.secret, "--batch-size", "2", str(records)])
+    assert code == 0 and count(session, LibraryRecord) == 5
+    wrong = client.main(["--url", live.url, "--department", "library", "--key-id", library_key.key_id,
+                         "--secret", "not-the-secret", str(records)])
+    assert wrong == 1
