@@ -13,12 +13,14 @@ from server.api.auth import origin
 from server.api.schemas import Strict, item_out
 from server.clearance.rules import ITEM_KEYS
 from server.departments.changes import (
+    StudentContext,
     apply_change,
     chunks,
     complete_contexts,
     evaluate_items,
     is_unchanged,
     load_contexts,
+    recompute,
     require_local,
 )
 from server.departments.credentials import verify_request
@@ -185,13 +187,18 @@ def post_records(path: DepartmentPath, body: RecordsIn):  # type: ignore[no-unty
                        f"{len(unknown)} record(s) name unknown students; nothing was written", rows=unknown)
     for chunk in chunks(list(zip(body.records, values, strict=True))):
         complete_contexts(session, [contexts[r.student_no] for r, v in chunk
-                                    if not is_unchanged(contexts[r.student_no].rows[department], v)])
+                                    if not is_unchanged(contexts[r.student_no].rows[department], v)], keys=())
     results = []
+    flipped: list[StudentContext] = []
     for record, record_values in zip(body.records, values, strict=True):
         outcome = apply_change(session, state.settings, state.sources, contexts[record.student_no], department,
                                record_values, source="api", actor=_actor(), origin=origin(),
-                               cause=f"api:{department}", now=now)
+                               cause=f"api:{department}", now=now, flipped=flipped)
         results.append({"student_no": record.student_no, "result": outcome})
+    for chunk in chunks(flipped):
+        complete_contexts(session, chunk)
+    for ctx in flipped:
+        recompute(session, state.settings, state.sources, ctx, cause=f"api:{department}", now=now)
     session.commit()
     counts = {name: sum(1 for r in results if r["result"] == name) for name in ("created", "updated", "unchanged")}
     return jsonify({"department": department, "counts": counts, "results": results})

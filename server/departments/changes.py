@@ -148,11 +148,15 @@ def apply_change(
     origin: str,
     cause: str,
     now: datetime,
+    flipped: list[StudentContext] | None = None,
 ) -> str:
     """Write checked values to one record and recompute; returns "created", "updated" or "unchanged".
 
     An unchanged record is not written at all (re-importing a file changes nothing), except that a
     department with a freshness limit gets its read time renewed: it has just confirmed the data.
+    When the item keeps its stored status nothing else needs recomputing; when it flips, all four items are
+    recomputed and the transitions written — at once, or by the caller if it passes a `flipped` list to
+    collect the students in (so a file's flips load their other records together).
     """
     if key not in ctx.rows:
         complete_contexts(session, [ctx], keys=[key], with_states=False)
@@ -163,12 +167,28 @@ def apply_change(
         if settings.department(key).freshness_hours:
             existing.read_at = now
         return "unchanged"
-    complete_contexts(session, [ctx])  # the other items are needed to recompute (a no-op when loaded)
     row, _changed = write_record(session, ctx.student, key, values, source=source, now=now, actor=actor,
                                  origin=origin, existing=existing, load=False)
     ctx.rows[key] = row
-    recompute(session, settings, sources, ctx, cause=cause, now=now)
+    if _keeps_status(settings, sources, ctx, key, now):
+        return "created" if existing is None else "updated"
+    if flipped is not None:
+        flipped.append(ctx)
+    else:
+        complete_contexts(session, [ctx])
+        recompute(session, settings, sources, ctx, cause=cause, now=now)
     return "created" if existing is None else "updated"
+
+
+def _keeps_status(settings: Settings, sources: Mapping[str, DepartmentSource], ctx: StudentContext, key: str,
+                  now: datetime) -> bool:
+    """Whether the changed item still has the status stored for it (then no item, nor "all four", flips)."""
+    state = (ctx.states or {}).get(key)
+    if state is None:
+        return False
+    item = evaluate(key, observe(key, ctx.rows[key], ctx.student, sources[key].pulls),
+                    departments.office(settings, key), departments.limits(settings, key), now)
+    return str(item.status) == state.status
 
 
 def recompute(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], ctx: StudentContext,

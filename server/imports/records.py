@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from server.audit import record_audit
 from server.clearance.models import Student
 from server.departments.changes import (
+    StudentContext,
     apply_change,
     chunks,
     complete_contexts,
     is_unchanged,
     load_contexts,
+    recompute,
     require_local,
 )
 from server.departments.fields import FieldProblem, cell_text, parse_cells
@@ -76,14 +78,20 @@ def _write_rows(session: Session, settings: Settings, sources: Mapping[str, Depa
                 rows: list[RecordRow], *, actor: str, origin: str, now: datetime) -> list[RowResult]:
     results: list[RowResult] = []
     for chunk in chunks(rows):
-        # Only this department's records first: unchanged rows (a re-import) need nothing else.
+        # This department's records and the stored states first: rows that change nothing or keep their
+        # status need nothing else; the students whose item flips get their other records in one go.
         contexts = load_contexts(session, [r.student_no for r in chunk], keys=[key], with_states=False)
         complete_contexts(session, [contexts[r.student_no] for r in chunk
-                                    if not is_unchanged(contexts[r.student_no].rows[key], r.values)])
+                                    if not is_unchanged(contexts[r.student_no].rows[key], r.values)], keys=())
+        flipped: list[StudentContext] = []
         for item in chunk:
             outcome = apply_change(session, settings, sources, contexts[item.student_no], key, item.values,
-                                   source="import", actor=actor, origin=origin, cause=f"import:{key}", now=now)
+                                   source="import", actor=actor, origin=origin, cause=f"import:{key}", now=now,
+                                   flipped=flipped)
             results.append(RowResult(item.row, item.student_no, outcome))
+        complete_contexts(session, flipped)
+        for ctx in flipped:
+            recompute(session, settings, sources, ctx, cause=f"import:{key}", now=now)
         session.flush()
     return results
 

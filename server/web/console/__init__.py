@@ -43,7 +43,7 @@ def _require_staff() -> None:
     if browser_student() is not None:
         raise ApiError(403, ErrorCode.FORBIDDEN, "工作台仅供工作人员使用", "The console is for staff only")
     if request.method == "GET":
-        abort(redirect(f"/login?next={request.full_path.rstrip('?')}"))
+        abort(redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")})))
     raise ApiError(401, ErrorCode.UNAUTHORIZED, "请先以工作人员身份登录", "Please log in as staff")
 
 
