@@ -38,3 +38,22 @@ DEPARTMENT: dict[str, dict[str, tuple[str, ...]]] = {
 }
 STUDENT_NO = {"student_no": ROSTER["student_no"]}
 KINDS = ("roster", "library", "archives", "apartment", "finance")
+
+# What a cell may hold, for the help table of the import page.
+VALUES_HELP: dict[str, str] = {
+    "student_no": "字母、数字、-、_ letters, digits, - and _",
+    "degree_level": "硕士/博士 或 master/doctor",
+    "expected_graduation": "2027-06-30、2027/6/30 或 Excel 日期 (an Excel date)",
+    "lived_on_campus": "是/否、yes/no、1/0（缺省为是 default yes）",
+    "batch": "已有的离校批次名称 an existing batch name",
+    "owed_books": "整数 whole number",
+    "violations": "整数 whole number",
+    "owed_fees": "元 yuan, e.g. 12.50",
+    "arrears": "元 yuan, e.g. 1250.00",
+    "fee_due": "元 yuan",
+    "fee_paid": "元 yuan",
+    "card_status": "正常/active、已注销/cancelled",
+    "library.thesis_status": "未提交/not_submitted、已提交/submitted、记录审核通过/approved、审核未通过/rejected",
+    "archives.thesis_status": "未提交/not_submitted、已收到/received、已审核/reviewed",
+    "move_out_date": "日期 date；空 = 未退宿 empty = not moved out",
+}

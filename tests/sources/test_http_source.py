@@ -22,7 +22,7 @@ from tests.factories import ALL_PASSED, make_batch, make_student, set_records, s
 from tests.sources.department_service import DepartmentService
 
 TIMEOUT = 1.0
-MARGIN = 0.8  # scheduling, the database and JSON on a busy 2-core machine
+MARGIN = 1.2  # scheduling, the database and JSON on a busy 2-core machine; the slow service takes 4 s
 PASSING = {"owed_books": 0, "owed_fees_cents": 0, "violations": 0, "card_status": "cancelled",
            "thesis_status": "approved"}
 OTHERS = {k: ALL_PASSED[k] for k in ("archives", "apartment", "finance")}
@@ -82,7 +82,7 @@ def test_slow_then_down_then_back(session, settings, http_app, library_service):
     first_read = read_at(session, student.id)
     assert item["updated_at"] is not None
 
-    library_service.delay_seconds = 3 * TIMEOUT
+    library_service.delay_seconds = 4 * TIMEOUT
     item, elapsed = library_item(client)
     assert elapsed < TIMEOUT + MARGIN, f"the status request waited {elapsed:.2f} s"
     assert item["status"] == "unavailable" and item["reasons"][0]["code"] == "SOURCE_FAILED"

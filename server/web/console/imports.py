@@ -13,7 +13,7 @@ from server.api.auth import origin
 from server.clearance.models import Batch
 from server.errors import ApiError, ErrorCode
 from server.identity.permissions import can_edit_department, is_admin
-from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED
+from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED, VALUES_HELP
 from server.imports.reader import ImportFileError
 from server.imports.records import import_file
 from server.imports.report import RESULT_TITLES, ImportReport
@@ -30,11 +30,12 @@ def allowed_kinds() -> list[str]:
     return [k for k in KINDS if (is_admin(me) if k == "roster" else can_edit_department(me, k))]
 
 
-def _columns() -> dict[str, list[tuple[str, str, bool]]]:
-    """Each kind's columns as (name, Chinese headers, required), for the help table."""
-    out = {"roster": [(n, "、".join(h), n in ROSTER_REQUIRED) for n, h in ROSTER.items()]}
+def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
+    """Each kind's columns as (name, Chinese headers, required, values), for the help table."""
+    out = {"roster": [(n, "、".join(h), n in ROSTER_REQUIRED, VALUES_HELP.get(n, "")) for n, h in ROSTER.items()]}
     for key, columns in DEPARTMENT.items():
-        out[key] = [("student_no", "学号", True)] + [(n, "、".join(h), False) for n, h in columns.items()]
+        out[key] = [("student_no", "学号", True, VALUES_HELP["student_no"])] + [
+            (n, "、".join(h), False, VALUES_HELP.get(f"{key}.{n}", VALUES_HELP.get(n, ""))) for n, h in columns.items()]
     return out
 
 
