@@ -2,7 +2,8 @@
 
 Each request counts once per client address and, when the endpoint has one, once per key (a login code,
 a token's session, a username). Over either limit → 429 RATE_LIMITED with `retry_after`.
-If Redis is down the limiter fails open — logins matter more than throttling — and says so once per outage.
+If Redis is down the limiter fails open — logins matter more than throttling — says so once per outage, and
+leaves Redis alone for a few seconds so requests do not each wait for a dead server.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from server.state import app_state
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
+RECHECK_SECONDS = 5.0  # after a failure, how long to skip Redis before trying it again
 _PREFIX = "lixiao:ratelimit"
 _outage = threading.Event()
+_skip_until = [0.0]  # monotonic time; a list so the module can update it without `global`
 
 
 def hit(store: redis.Redis, scope: str, kind: str, ident: str, limit: int, *, now: float | None = None) -> int | None:
@@ -47,9 +50,12 @@ def enforce(scope: str, *, key: str | None = None) -> None:
     checks = [("ip", request.remote_addr or "unknown", settings.rate_limit_per_ip)]
     if key:
         checks.append(("key", key, settings.rate_limit_per_key))
+    if time.monotonic() < _skip_until[0]:
+        return
     try:
         waits = [hit(state.redis, scope, kind, ident, limit) for kind, ident, limit in checks]
     except redis.RedisError as exc:
+        _skip_until[0] = time.monotonic() + RECHECK_SECONDS
         if not _outage.is_set():
             _outage.set()
             log.warning("rate limiter cannot reach Redis (%s): failing open until it is back", type(exc).__name__)
