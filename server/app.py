@@ -84,9 +84,10 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import health, student
+    from server.api import health, messaging, student
 
     app.register_api(student.bp)
+    app.register_api(messaging.bp)
     app.register_api(health.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
