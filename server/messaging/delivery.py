@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -114,7 +113,7 @@ class Deliverer:
                 return self._finish(session, plan.row, claims.FAILED, reason="platform_refused",
                                     error=f"render: {exc}")
             if plan.channel == "wecom":
-                wait = self.limiter.acquire(str(plan.address), time.time())
+                wait = self.limiter.acquire(str(plan.address), self.clock().timestamp())
                 if wait > 0:
                     return self._finish(session, plan.row, claims.PENDING, reason=RATE_LIMITED,
                                         next_attempt_at=self.clock() + timedelta(seconds=wait))

@@ -6,7 +6,6 @@ a push over the limit is not sent but deferred to the moment a slot frees up.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 import redis
@@ -28,7 +27,8 @@ class SlidingWindowLimiter:
         """Take a slot at `now` and return 0, or take nothing and return how many seconds to wait."""
         if not self.windows:
             return 0.0
-        member = f"{now:.6f}:{secrets.token_hex(4)}"
+        # Equal scores sort by member: a global sequence number keeps ties in arrival order.
+        member = f"{int(self.redis.incr(self.prefix + ':seq')):020d}"
         names = [f"{self.prefix}:{int(seconds)}:{key}" for _, seconds in self.windows]
         pipe = self.redis.pipeline(transaction=True)
         for name, (_, seconds) in zip(names, self.windows, strict=True):
