@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from server.clearance.departments import TITLES
 from server.clearance.models import Batch, Student
 from server.identity.models import WechatBinding
 from server.messaging import claims, consent
-from server.messaging.models import OutboxEvent, WecomRecipient
+from server.messaging.models import OutboxEvent, SubscriptionConsent, WecomRecipient
 from server.messaging.outbox import ALL_PASSED, CERTIFICATE_ISSUED, ITEM_PASSED, REMINDER
 from server.messaging.ratelimit import SlidingWindowLimiter
 from server.messaging.templates import (
@@ -60,13 +60,6 @@ def build_context(row: OutboxEvent, student: Student, batch_name: str) -> dict[s
     return ctx
 
 
-def batch_name_of(session: Session, row: OutboxEvent, student: Student) -> str:
-    """The name of the batch an event belongs to (the student's current batch if it names none)."""
-    batch_id = (row.payload or {}).get("batch_id") or student.batch_id
-    batch = session.get(Batch, batch_id) if batch_id else None
-    return batch.name if batch else ""
-
-
 def backoff(settings: Settings, attempts: int, rate_limited: bool) -> float:
     """Seconds until the next try: doubling from the base, capped, longer for rate limits, with jitter."""
     delay = min(settings.outbox_retry_base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
@@ -97,45 +90,68 @@ class Deliverer:
         self.worker = worker
         self.clock = clock
 
-    def deliver(self, row_id: int) -> str:
-        """Handle one claimed row; returns the row's status afterwards (or "lost" if it is not ours)."""
+    def deliver(self, row_ids: Sequence[int]) -> list[str]:
+        """Handle claimed rows; returns each row's status afterwards ("lost" if it is no longer ours)."""
         with self.sessions() as session:
-            plan = self._plan(session, row_id)
+            plans = self._plans(session, row_ids)
+            outcomes = {}
+            for plan in plans:  # in-app only: recorded together, in the planning transaction
+                if plan.channel is None and claims.finish(session, plan.row.id, self.worker, status=claims.SKIPPED,
+                                                          reason=plan.reason):
+                    outcomes[plan.row.id] = claims.SKIPPED
             session.commit()  # release the read transaction before any network call
-            if plan is None:
-                return "lost"
-            if plan.channel is None:
-                return self._finish(session, plan.row, claims.SKIPPED, reason=plan.reason)
-            try:
-                message = self._render(plan)
-            except TemplateError as exc:
-                log.error("cannot render outbox row %s: %s", row_id, exc)
-                return self._finish(session, plan.row, claims.FAILED, reason="platform_refused",
-                                    error=f"render: {exc}")
-            if plan.channel == "wecom":
-                wait = self.limiter.acquire(str(plan.address), self.clock().timestamp())
-                if wait > 0:
-                    return self._finish(session, plan.row, claims.PENDING, reason=RATE_LIMITED,
-                                        next_attempt_at=self.clock() + timedelta(seconds=wait))
-            return self._send(session, plan, message)
+            for plan in plans:
+                if plan.channel is not None:
+                    outcomes[plan.row.id] = self._deliver(session, plan)
+        return [outcomes.get(row_id, "lost") for row_id in row_ids]
+
+    def _deliver(self, session: Session, plan: _Plan) -> str:
+        try:
+            message = self._render(plan)
+        except TemplateError as exc:
+            log.error("cannot render outbox row %s: %s", plan.row.id, exc)
+            return self._finish(session, plan.row, claims.FAILED, reason="platform_refused", error=f"render: {exc}")
+        if plan.channel == "wecom":
+            wait = self.limiter.acquire(str(plan.address), self.clock().timestamp())
+            if wait > 0:
+                return self._finish(session, plan.row, claims.PENDING, reason=RATE_LIMITED,
+                                    next_attempt_at=self.clock() + timedelta(seconds=wait))
+        return self._send(session, plan, message)
 
     # ------------------------------------------------------------------ steps
 
-    def _plan(self, session: Session, row_id: int) -> _Plan | None:
-        row = session.get(OutboxEvent, row_id)
-        if row is None or row.status != claims.PENDING or row.claimed_by != self.worker:
-            return None
-        student = session.get(Student, row.student_id)
-        assert student is not None  # the foreign key guarantees it
-        openid = session.scalar(select(WechatBinding.openid).where(WechatBinding.student_id == student.id))
-        userid = session.scalar(select(WecomRecipient.userid).where(WecomRecipient.student_id == student.id))
-        allowed = consent.remaining(session, student.id).get(row.event, 0) if openid else 0
-        batch_name = batch_name_of(session, row, student)
-        if openid and allowed > 0:
-            return _Plan(row, student, "wechat", openid, None, batch_name)
-        if userid:
-            return _Plan(row, student, "wecom", userid, None, batch_name)
-        return _Plan(row, student, None, None, "no_consent" if openid else "no_wechat_binding", batch_name)
+    def _plans(self, session: Session, row_ids: Sequence[int]) -> list[_Plan]:
+        """Load the rows still ours, with everything needed to choose their channel, in a few queries."""
+        rows = session.scalars(select(OutboxEvent).where(
+            OutboxEvent.id.in_(row_ids), OutboxEvent.status == claims.PENDING,
+            OutboxEvent.claimed_by == self.worker).order_by(OutboxEvent.id)).all()
+        ids = {r.student_id for r in rows}
+        if not ids:
+            return []
+        students = {s.id: s for s in session.scalars(select(Student).where(Student.id.in_(ids)))}
+        openids = dict(session.execute(select(WechatBinding.student_id, WechatBinding.openid)
+                                       .where(WechatBinding.student_id.in_(ids))).all())
+        userids = dict(session.execute(select(WecomRecipient.student_id, WecomRecipient.userid)
+                                       .where(WecomRecipient.student_id.in_(ids))).all())
+        allowed = {(sid, key): n for sid, key, n in session.execute(
+            select(SubscriptionConsent.student_id, SubscriptionConsent.template_key, SubscriptionConsent.remaining)
+            .where(SubscriptionConsent.student_id.in_(ids))).all()}
+        batch_ids = {(r.payload or {}).get("batch_id") or students[r.student_id].batch_id for r in rows}
+        names = dict(session.execute(select(Batch.id, Batch.name).where(Batch.id.in_([b for b in batch_ids if b])))
+                     .all())
+        plans = []
+        for row in rows:
+            student = students[row.student_id]
+            openid, userid = openids.get(student.id), userids.get(student.id)
+            batch_name = names.get((row.payload or {}).get("batch_id") or student.batch_id, "")
+            if openid and allowed.get((student.id, row.event), 0) > 0:
+                plans.append(_Plan(row, student, "wechat", openid, None, batch_name))
+            elif userid:
+                plans.append(_Plan(row, student, "wecom", userid, None, batch_name))
+            else:
+                reason = "no_consent" if openid else "no_wechat_binding"
+                plans.append(_Plan(row, student, None, None, reason, batch_name))
+        return plans
 
     def _render(self, plan: _Plan) -> dict[str, Any]:
         template = get_templates()[plan.row.event]

@@ -77,8 +77,8 @@ class Worker:
             claims.recover_abandoned(session, self.clock())
             ids = claims.claim(session, self.id, self.clock(), self.settings.outbox_lease_seconds,
                                self.settings.outbox_batch_size)
-        for row_id in ids:
-            self.deliverer.deliver(row_id)
+        if ids:
+            self.deliverer.deliver(ids)
         return len(ids)
 
     def run_jobs(self, force: bool = False) -> dict[str, str | None]:
