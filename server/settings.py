@@ -244,6 +244,6 @@ def reminder_days(settings: Settings) -> tuple[int, ...]:
 def wx_template_id(settings: Settings, setting_name: str) -> str:
     """The template id configured under an environment name such as LIXIAO_WX_TEMPLATE_ITEM_PASSED."""
     field_name = setting_name.removeprefix("LIXIAO_").lower()
-    if _ENV_NAMES.get(field_name) != setting_name:
+    if not field_name.startswith("wx_template_") or _ENV_NAMES.get(field_name) != setting_name:
         raise KeyError(setting_name)
     return str(getattr(settings, field_name))

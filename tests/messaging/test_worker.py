@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from server.messaging.models import OutboxEvent, SubscriptionConsent, WecomRecipient
 from server.messaging.outbox import enqueue_certificate_issued, event_row, insert_events
+from server.messaging.recipients import remember_wecom_user
 from server.messaging.worker import Worker, run_in_thread
 from server.timeutil import utcnow
 from tests.factories import make_batch
@@ -71,7 +72,7 @@ def test_platform_rate_limit_backs_off_and_drops_nothing(app, session, settings,
 def test_wecom_per_user_limit_queues_instead_of_dropping(app, session, settings, emulator, clock) -> None:
     batch = make_batch(session)
     student = reachable_student(session, batch, bound=False)
-    session.add(WecomRecipient(student_id=student.id, userid="wecom-student-1"))
+    remember_wecom_user(session, student.id, "wecom-student-1", utcnow())  # as the WeCom login does
     session.commit()
     emulator.control("POST", "wecom/members", {"userid": "wecom-student-1"})
     emulator.control("PUT", "wecom/rate_limit", {"per_minute": 3, "mode": "drop"})
@@ -175,3 +176,15 @@ def test_run_in_thread_pushes_while_the_app_serves(app, session, settings, emula
     finally:
         stop.set()
     assert {m["touser"] for m in emulator.messages()} == {openid_of(students[0])}
+
+
+def test_a_wecom_userid_follows_the_latest_login(app, session) -> None:
+    batch = make_batch(session)
+    first, second = reachable_student(session, batch), reachable_student(session, batch)
+    remember_wecom_user(session, first.id, "shared-userid", utcnow())
+    remember_wecom_user(session, first.id, "shared-userid", utcnow())
+    remember_wecom_user(session, second.id, "shared-userid", utcnow())  # a corrected roster moved it
+    remember_wecom_user(session, first.id, "first-new", utcnow())
+    session.commit()
+    rows = {r.student_id: r.userid for r in session.scalars(select(WecomRecipient))}
+    assert rows == {first.id: "first-new", second.id: "shared-userid"}
