@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -67,8 +68,10 @@ class Worker:
         self.clock = clock
         limiter = SlidingWindowLimiter(self.redis, "lixiao:wecom-rate", [
             (settings.wecom_per_user_per_minute, 60.0), (settings.wecom_per_user_per_hour, 3600.0)])
-        self.deliverer = Deliverer(settings, self.sessions, PushTransport(settings, self.redis), limiter,
-                                   self.id, clock)
+        pool = (ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="push-send")
+                if settings.worker_threads > 1 else None)
+        self.deliverer = Deliverer(settings, self.sessions, lambda: PushTransport(settings, self.redis), limiter,
+                                   self.id, clock, pool)
         self._next_job_check = 0.0
 
     def run_once(self) -> int:
@@ -139,6 +142,8 @@ class Worker:
                 self.release_claims()
             except Exception:
                 log.exception("push worker %s could not release its claims", self.id)
+            if self.deliverer.pool is not None:
+                self.deliverer.pool.shutdown(wait=True)
             log.info("push worker %s stopped", self.id)
 
 

@@ -51,7 +51,8 @@ def test_access_token_expiring_mid_batch_is_refreshed_once_and_sending_continues
     stats = emulator.stats()
     assert stats["token_fetches"]["wechat_stable"] == 2  # the first token and exactly one refresh
     assert stats["tokens_issued"]["wechat"] == 0  # never the classic getAccessToken, which kills other tokens
-    assert stats["calls"]["subscribe_send"] == 21  # one send answered 42001, then retried
+    # The sends in flight when the token died were answered 42001, then retried once each.
+    assert 20 < stats["calls"]["subscribe_send"] <= 20 + settings.worker_threads
     assert set(delivered_keys(emulator.messages()).values()) == {1}
 
 

@@ -80,6 +80,6 @@ def test_sigkill_mid_batch_then_a_new_worker_delivers_each_push_exactly_once(
     assert len(per_message) == STUDENTS * len(ITEMS), "a push was lost"
     assert set(per_message.values()) == {1}, "a push was doubled"
     assert len(messages) == STUDENTS * len(ITEMS)
-    # At most the one push in flight when the worker died is left unconfirmed (it was delivered).
-    assert counts.get("unconfirmed", 0) <= 1 and set(counts) <= {"sent", "unconfirmed"}
+    # At most the pushes in flight when the worker died (one per sending thread) are left unconfirmed.
+    assert counts.get("unconfirmed", 0) <= settings.worker_threads and set(counts) <= {"sent", "unconfirmed"}
     print(f"killed after {at_kill} pushes; rows: {dict(counts)}")
