@@ -10,7 +10,8 @@ committing the answer leaves the row in `sending`; when its lease expires the ro
 and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us ask whether it
 arrived, and the request had almost certainly left ("sending" is committed immediately before the bytes
 are written). If the kill falls in the microseconds between that commit and the write, that one push is
-lost; the student still sees the notification in the app.
+lost; the student still sees the notification in the app. A worker sends up to LIXIAO_WORKER_THREADS pushes
+at once (each with its own two commits), so a kill leaves at most that many rows unconfirmed.
 """
 
 from __future__ import annotations
