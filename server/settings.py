@@ -66,7 +66,7 @@ class Settings:
     outbox_max_attempts: int = 10
     outbox_retry_base_seconds: float = 5.0  # doubled per attempt, capped at an hour
     worker_poll_seconds: float = 1.0
-    worker_threads: int = 4  # pushes of a claimed batch sent at once by one worker (each committed on its own)
+    worker_threads: int = 1  # pushes one worker sends at once; more is faster but widens the crash window (worker.py)
     wecom_per_user_per_minute: int = 30  # WeCom drops messages beyond 30/min and 1000/h per member
     wecom_per_user_per_hour: int = 1000
     reminder_days: str = "3,1"  # remind students who have not submitted this many days before a batch closes

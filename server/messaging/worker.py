@@ -10,8 +10,13 @@ committing the answer leaves the row in `sending`; when its lease expires the ro
 and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us ask whether it
 arrived, and the request had almost certainly left ("sending" is committed immediately before the bytes
 are written). If the kill falls in the microseconds between that commit and the write, that one push is
-lost; the student still sees the notification in the app. A worker sends up to LIXIAO_WORKER_THREADS pushes
-at once (each with its own two commits), so a kill leaves at most that many rows unconfirmed.
+lost; the student still sees the notification in the app. (That window also holds the TCP connect when the
+platform closed the previous connection, as the emulator's HTTP/1.0 server does.)
+
+LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once, each with its own two
+commits: more pushes per second, but a kill leaves up to that many rows unconfirmed, and a thread may wait
+for the interpreter lock between its commit and its write, which widens the window above. Prefer more
+worker processes; they scale through SKIP LOCKED without that cost.
 """
 
 from __future__ import annotations

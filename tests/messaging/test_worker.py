@@ -147,7 +147,8 @@ def test_two_workers_at_once_send_each_message_once(app, session, settings, emul
     _enqueue_items(session, students)
     from server.db import make_engine
 
-    workers = [Worker(settings.with_overrides(outbox_batch_size=5), engine=make_engine(settings.database_url),
+    threaded = settings.with_overrides(outbox_batch_size=5, worker_threads=3)  # each sends three at once
+    workers = [Worker(threaded, engine=make_engine(settings.database_url),
                       redis_client=app.extensions["lixiao"].redis) for _ in range(2)]
     threads = [threading.Thread(target=w.run, args=(threading.Event(),), kwargs={"until_idle": True,
                                                                                   "jobs_enabled": False})

@@ -26,7 +26,8 @@ def _start_worker(settings, emulator, log: Path) -> subprocess.Popen:  # type: i
     env = {**os.environ, "LIXIAO_DATABASE_URL": settings.database_url, "LIXIAO_REDIS_URL": settings.redis_url,
            "LIXIAO_WX_API_BASE": emulator.url, "LIXIAO_WECOM_API_BASE": emulator.url + "qy/cgi-bin/",
            "LIXIAO_OUTBOX_LEASE_SECONDS": "2", "LIXIAO_WORKER_POLL_SECONDS": "0.05",
-           "LIXIAO_OUTBOX_RETRY_BASE_SECONDS": "0.05", "LIXIAO_OUTBOX_BATCH_SIZE": "20"}
+           "LIXIAO_OUTBOX_RETRY_BASE_SECONDS": "0.05", "LIXIAO_OUTBOX_BATCH_SIZE": "20",
+           "LIXIAO_WORKER_THREADS": str(settings.worker_threads)}
     return subprocess.Popen([sys.executable, "-m", "server.messaging.worker", "--no-jobs"], cwd=PROJECT_ROOT,
                             env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
 
