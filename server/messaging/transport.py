@@ -15,9 +15,10 @@ Errors are classified (`Outcome`):
   and neither platform has an idempotency key, so it is not sent again (see worker.py);
 - aborted — `before_send` refused, nothing was sent.
 
-`before_send` runs after the token is at hand and the request is built, immediately before the bytes
-leave: the worker commits "sending" there, so the window in which a crash leaves a push's fate unknown
-is as short as it can be made.
+`before_send` runs after the token is at hand, the request is built and its connection is open,
+immediately before the bytes leave: the worker commits "sending" there, so the window in which a crash
+leaves a push's fate unknown is as short as it can be made. A platform that cannot be reached at all
+fails before `before_send`, so such a push is simply retried.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 
 import redis
 import requests
+import urllib3
 from wechatpy import WeChatClient
 from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import WeChatClientException
@@ -183,6 +185,10 @@ class PushTransport:
             return SendResult(Outcome.TRANSIENT, None, f"token fetch failed: {_describe(exc)}")
         payload = json.dumps(body, ensure_ascii=False).encode()
         request = self._prepare(client, path, token, payload)
+        try:
+            self._connect_ahead(client, request)
+        except (OSError, urllib3.exceptions.HTTPError) as exc:  # nothing left: the row is not marked "sending"
+            return SendResult(Outcome.TRANSIENT, None, f"connect failed: {_describe(exc)}")
         if before_send is not None:
             try:
                 before_send()
@@ -220,6 +226,28 @@ class PushTransport:
         finally:
             if self.redis.get(lock) == owner:
                 self.redis.delete(lock)
+
+    def _connect_ahead(self, client: WeChatClient | WeComClient, request: requests.PreparedRequest) -> None:
+        """Open the connection `send` will use now, so no TCP/TLS connect happens after "sending" is committed.
+
+        Uses urllib3's pool internals (`_get_conn`/`_put_conn`); if they change, this quietly does nothing.
+        """
+        http = client._http
+        try:
+            adapter = http.get_adapter(request.url or "")
+            pool = adapter.get_connection_with_tls_context(request, http.verify, http.proxies, http.cert)
+            conn = pool._get_conn()
+        except Exception as exc:  # an optimisation only: never let it fail a push
+            log.debug("cannot connect ahead: %s", exc)
+            return
+        try:
+            if not conn.is_connected:
+                conn.connect()
+        except (OSError, urllib3.exceptions.HTTPError):
+            conn.close()
+            raise
+        finally:
+            pool._put_conn(conn)
 
     def _prepare(self, client: WeChatClient | WeComClient, path: str, token: str,
                  payload: bytes) -> requests.PreparedRequest:

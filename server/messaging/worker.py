@@ -10,8 +10,7 @@ committing the answer leaves the row in `sending`; when its lease expires the ro
 and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us ask whether it
 arrived, and the request had almost certainly left ("sending" is committed immediately before the bytes
 are written). If the kill falls in the microseconds between that commit and the write, that one push is
-lost; the student still sees the notification in the app. (That window also holds the TCP connect when the
-platform closed the previous connection, as the emulator's HTTP/1.0 server does.)
+lost; the student still sees the notification in the app. (The connection is opened before that commit.)
 
 LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once, each with its own two
 commits: more pushes per second, but a kill leaves up to that many rows unconfirmed, and a thread may wait

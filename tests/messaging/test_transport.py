@@ -83,6 +83,19 @@ def test_unreachable_platform_is_transient_and_before_send_not_called(app, setti
     assert called == []
 
 
+def test_unreachable_platform_with_a_cached_token_fails_before_sending(app, settings) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    transport = PushTransport(settings.with_overrides(wx_api_base=f"http://127.0.0.1:{port}/"),
+                              app.extensions["lixiao"].redis)
+    transport.wechat.session.set(transport.wechat.access_token_key, "cached-token", 600)
+    called = []
+    result = _send(transport, before_send=lambda: called.append(True))
+    assert result.outcome is Outcome.TRANSIENT and "connect failed" in result.detail
+    assert called == []  # the row is never marked "sending" for a request that could not leave
+
+
 def test_before_send_may_abort_and_nothing_leaves(transport, emulator) -> None:
     def refuse() -> None:
         raise Abort("no consent left")
