@@ -85,9 +85,12 @@ def _refuse_malformed_json() -> None:
 
 def _register_routes(app: OpenAPI) -> None:
     from server.api import health, student
+    from server.web import admin, student_pages
 
     app.register_api(student.bp)
     app.register_api(health.bp)
+    app.register_blueprint(student_pages.bp)
+    app.register_blueprint(admin.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]

@@ -9,7 +9,9 @@ from flask import session as flask_session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
+from server.clearance.models import ItemState
 from server.identity.models import Staff
+from server.timeutil import utcnow
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -55,3 +57,16 @@ def signed_in(app):
         return client
 
     return make
+
+
+def set_states(session: Session, student, states: dict[str, str]) -> None:
+    """Item statuses as the clearance service would have stored them."""
+    for item, status in states.items():
+        session.add(ItemState(student_id=student.id, item=item, status=status, changed_at=utcnow()))
+    session.flush()
+
+
+@pytest.fixture
+def admin_client(session, signed_in):
+    """A test client signed in as an administrator."""
+    return signed_in(staff_id=make_staff(session, "admin", "admin").id)
