@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import redis
 from flask import Flask, jsonify, request
 from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -20,8 +21,11 @@ from server.state import AppState, close_db
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from settings (read from the environment when not given)."""
+def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | None = None) -> Flask:
+    """Build the app from settings (read from the environment when not given).
+
+    `redis_client` lets several app instances share one in-process stand-in (tests of cross-process sharing).
+    """
     settings = settings or load_settings()
     app = OpenAPI(
         __name__,
@@ -50,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=make_redis(settings.redis_url),
+        redis=redis_client if redis_client is not None else make_redis(settings.redis_url),
         sources=build_sources(settings),
     )
     app.teardown_appcontext(close_db)
@@ -84,11 +88,14 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import health, student
-    from server.web import admin, student_pages
+    from server.api import auth_routes, health, student
+    from server.web import admin, binding, login, student_pages
 
     app.register_api(student.bp)
+    app.register_api(auth_routes.bp)
     app.register_api(health.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(binding.bp)
     app.register_blueprint(student_pages.bp)
     app.register_blueprint(admin.bp)
 

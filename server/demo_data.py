@@ -87,9 +87,11 @@ def _names() -> Iterator[str]:
 
 def demo_cas_users(students: list[Student]) -> list[dict[str, Any]]:
     """CAS emulator accounts: every demo student and staff member, password `demo`."""
-    users = [{"username": s.student_no, "password": DEMO_PASSWORD,
+    # Students are WeCom members too, so the WeCom H5 login can be tried with any demo student number.
+    users = [{"username": s.student_no, "password": DEMO_PASSWORD, "wecom_member": True,
               "attributes": {"cn": s.name, "userType": "student", "department": s.college}} for s in students]
-    users += [{"username": u, "password": DEMO_PASSWORD, "attributes": {"cn": n, "userType": "staff"}}
+    users += [{"username": u, "password": DEMO_PASSWORD, "wecom_member": True,
+               "attributes": {"cn": n, "userType": "staff"}}
               for u, n, *_ in STAFF]
     return users
 

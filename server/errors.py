@@ -22,6 +22,11 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"
     TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105 -- an error code, not a secret
     NOT_BOUND = "NOT_BOUND"
+    INVALID_LOGIN_CODE = "INVALID_LOGIN_CODE"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    LOGIN_LINK_EXPIRED = "LOGIN_LINK_EXPIRED"
+    NOT_IN_ROSTER = "NOT_IN_ROSTER"
+    WECOM_NOT_MEMBER = "WECOM_NOT_MEMBER"
     FORBIDDEN = "FORBIDDEN"
     BATCH_CLOSED = "BATCH_CLOSED"
     NO_OPEN_BATCH = "NO_OPEN_BATCH"
@@ -96,7 +101,14 @@ def validation_error_response(exc: ValidationError) -> Response:
 def _json(error: ApiError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
+    _retry_after(response, error)
     return response
+
+
+def _retry_after(response: Response, error: ApiError) -> None:
+    # Clients and proxies read the header; the envelope carries the same number for the mini-program.
+    if isinstance(error.extra.get("retry_after"), int):
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
 
 
 _HTTP_CODES = {
@@ -118,15 +130,17 @@ def register_error_handlers(app: Flask) -> None:
     """Answer API clients with the envelope and pages with a friendly page, never a traceback."""
 
     @app.errorhandler(ApiError)
-    def _api_error(error: ApiError) -> Response | tuple[str, int]:
+    def _api_error(error: ApiError) -> Response:
         if _wants_json():
             return _json(error)
-        from flask import render_template
+        from flask import make_response, render_template
 
-        return render_template("error.html", error=error), error.status
+        response = make_response(render_template("error.html", error=error), error.status)
+        _retry_after(response, error)
+        return response
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code, zh, en = _HTTP_CODES.get(status, (ErrorCode.INTERNAL_ERROR, "服务器内部错误", "Internal error"))
         return _api_error(ApiError(status, code, zh, en))
@@ -140,7 +154,7 @@ def register_error_handlers(app: Flask) -> None:
                                    "The service is temporarily unavailable, try again shortly", retry_after=5))
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _api_error(ApiError(500, ErrorCode.INTERNAL_ERROR, "服务器内部错误，请稍后再试",
                                    "Internal error, please try again later"))

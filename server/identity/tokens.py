@@ -42,11 +42,35 @@ def issue_token(
     staff_id: int | None = None,
 ) -> str:
     """Create a session row and the token that names it."""
+    return issue_session(session, secret_key, channel=channel, now=now, ttl_seconds=ttl_seconds, openid=openid,
+                         student_id=student_id, staff_id=staff_id)[1]
+
+
+def issue_session(
+    session: Session,
+    secret_key: str,
+    *,
+    channel: str,
+    now: datetime,
+    ttl_seconds: int,
+    openid: str | None = None,
+    student_id: int | None = None,
+    staff_id: int | None = None,
+) -> tuple[ApiSession, str]:
+    """Like issue_token, also handing back the session row (its id keys server-side data)."""
     row = ApiSession(id=secrets.token_urlsafe(32), channel=channel, openid=openid, student_id=student_id,
                      staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     session.add(row)
     session.flush()
-    return _serializer(secret_key).dumps(row.id)
+    return row, _serializer(secret_key).dumps(row.id)
+
+
+def live_session(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> ApiSession:
+    """The session row of a valid token (for flows that change it, like binding), or a 401."""
+    principal = resolve_token(session, secret_key, token, now=now, ttl_seconds=ttl_seconds)
+    row = session.get(ApiSession, principal.session_id)
+    assert row is not None  # resolve_token just read it
+    return row
 
 
 def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:

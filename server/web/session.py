@@ -13,12 +13,17 @@ from server.timeutil import utcnow
 
 
 def sign_in(*, student_id: int | None = None, staff_id: int | None = None, channel: str = "browser") -> None:
-    """Start a fresh browser session (a new cookie defeats session fixation); the caller commits."""
+    """Start a fresh browser session (a new cookie defeats session fixation), and record a student's login.
+
+    It commits: signing in is the last thing a login view does, and the login must be on record
+    (the dashboard lists students who never logged in).
+    """
     session.clear()
     session.permanent = True
     if student_id is not None:
         session["student_id"] = student_id
         note_student_login(student_id)
+        db().commit()
     if staff_id is not None:
         session["staff_id"] = staff_id
     session["channel"] = channel
