@@ -88,14 +88,18 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import auth_routes, health, student
-    from server.web import admin, binding, login, student_pages
+    from server.api import auth_routes, certificates, health, student
+    from server.web import admin, binding, certificate_pages, counter_pages, login, student_pages
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
     app.register_api(health.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(binding.bp)
+    for bp in (certificates.me_bp, certificates.counter_bp, certificates.admin_bp, certificates.keys_bp):
+        app.register_api(bp)
+    app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(counter_pages.bp)
     app.register_blueprint(student_pages.bp)
     app.register_blueprint(admin.bp)
 

@@ -33,9 +33,12 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     STUDENT_NOT_FOUND = "STUDENT_NOT_FOUND"
     CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
+    CERTIFICATE_INVALID = "CERTIFICATE_INVALID"
+    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     ALREADY_SUBMITTED = "ALREADY_SUBMITTED"
     ALREADY_HANDED_OVER = "ALREADY_HANDED_OVER"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
     ALREADY_BOUND = "ALREADY_BOUND"
     CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -75,6 +78,10 @@ class ErrorDetail(BaseModel):
     items: list[str] | None = None
     fields: list[dict[str, Any]] | None = None
     retry_after: int | None = None
+    reason: str | None = None
+    certificate: dict[str, Any] | None = None
+    handed_over: list[dict[str, Any]] | None = None
+    revoked_reason: str | None = None
 
 
 class ErrorOut(BaseModel):

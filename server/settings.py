@@ -64,7 +64,9 @@ class Settings:
     outside_timeout_seconds: float = 3.0
     rate_limit_per_ip: int = 120  # login/bind requests per minute from one address (campus NAT: keep generous)
     rate_limit_per_key: int = 10  # per minute for one login code, one token or one username
-    certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
+    certificate_private_key: str = ""  # PEM; empty in development: generated once into certificate_key_file
+    certificate_key_file: str = str(PROJECT_ROOT / "var" / "certificate-signing-key.pem")  # development only
+    certificate_retired_public_keys: str = ""  # PEM public keys of rotated-out signing keys, still verified
     upload_limit_bytes: int = 10 * 1024 * 1024
     testing: bool = False
     departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
@@ -145,6 +147,8 @@ _ENV_NAMES: dict[str, str] = {
     "rate_limit_per_ip": "LIXIAO_RATE_LIMIT_PER_IP",
     "rate_limit_per_key": "LIXIAO_RATE_LIMIT_PER_KEY",
     "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
+    "certificate_key_file": "LIXIAO_CERTIFICATE_KEY_FILE",
+    "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
 }
 
@@ -179,6 +183,7 @@ def check_settings(settings: Settings) -> None:
         if dept.source == "http" and not dept.url:
             raise SettingsError(f"LIXIAO_{key.upper()}_URL is required when its source is http")
     _check_identity(settings)
+    _check_certificate_keys(settings)
     if not settings.is_production:
         return
     problems = []
@@ -207,6 +212,18 @@ def check_settings(settings: Settings) -> None:
     ]
     if problems:
         raise SettingsError("refusing to start in production:\n  - " + "\n  - ".join(problems))
+
+
+def _check_certificate_keys(settings: Settings) -> None:
+    """A signing key that does not load would only fail at the first submission; fail at start instead."""
+    from server.certificates.keys import parse_private_key, parse_public_keys
+
+    try:
+        if settings.certificate_private_key:
+            parse_private_key(settings.certificate_private_key)
+        parse_public_keys(settings.certificate_retired_public_keys)
+    except ValueError as exc:
+        raise SettingsError(f"LIXIAO_CERTIFICATE_PRIVATE_KEY / _RETIRED_PUBLIC_KEYS: {exc}") from exc
 
 
 def _check_identity(settings: Settings) -> None:

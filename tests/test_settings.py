@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from server.certificates.signing import generate_private_key_pem
 from server.settings import SettingsError, load_settings
 
 GOOD_PRODUCTION = {
@@ -16,7 +17,8 @@ GOOD_PRODUCTION = {
     "LIXIAO_WX_API_BASE": "https://api.weixin.qq.com/",
     "LIXIAO_WECOM_API_BASE": "https://qyapi.weixin.qq.com/cgi-bin/",
     "LIXIAO_CAS_SERVER_URL": "https://cas.example.edu.cn/cas/",
-    "LIXIAO_CERTIFICATE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\n...",
+    "LIXIAO_WECOM_OAUTH_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
+    "LIXIAO_CERTIFICATE_PRIVATE_KEY": generate_private_key_pem(),  # a key that does not load stops the start
 }
 
 

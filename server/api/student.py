@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from flask_openapi3 import APIBlueprint, Tag
+from sqlalchemy.orm import Session
 
 from server.api.auth import BEARER, current_student_id, origin
 from server.api.schemas import (
@@ -17,7 +20,9 @@ from server.api.schemas import (
     item_out,
     student_out,
 )
+from server.certificates.service import certificate_briefs, list_applications_with_certificates
 from server.clearance import service
+from server.clearance.models import Application
 from server.errors import ErrorOut
 from server.state import app_state, db
 from server.timeutil import utcnow
@@ -54,8 +59,15 @@ def get_clearance():  # type: ignore[no-untyped-def]
         "items": [item_out(i) for i in clearance.items],
         "can_submit": clearance.can_submit(now),
         "submit_blockers": blockers,
-        "application": application_out(app, clearance.batch.name if clearance.batch else "") if app else None,
+        "application": _with_certificate(session, app, clearance.batch.name if clearance.batch else ""),
     })
+
+
+def _with_certificate(session: Session, app: Application | None, batch_name: str) -> dict[str, Any] | None:
+    """The application as listed, with its certificate's serial and status."""
+    if app is None:
+        return None
+    return application_out(app, batch_name, certificate_briefs(session, [app.id]).get(app.id))
 
 
 @bp.post("/library-card/cancel", responses={200: ItemOut, 409: ErrorOut, 422: ErrorOut})
@@ -74,12 +86,13 @@ def submit_application(body: ApplicationIn):  # type: ignore[no-untyped-def]
     application = service.submit_application(session, app_state().clearance, current_student_id(),
                                              origin=origin())
     batch_name = application.snapshot.get("batch_name", "")
+    certificate = certificate_briefs(session, [application.id]).get(application.id)
     session.commit()
-    return jsonify(application_out(application, batch_name)), 201
+    return jsonify(application_out(application, batch_name, certificate)), 201
 
 
 @bp.get("/applications", responses={200: ApplicationsOut})
 def list_applications():  # type: ignore[no-untyped-def]
-    """The completed items list: every submitted clearance."""
-    rows = service.list_applications(db(), current_student_id())
-    return jsonify({"applications": [application_out(a, b.name) for a, b in rows]})
+    """The completed items list: every submitted clearance, with its certificate's serial and status."""
+    rows = list_applications_with_certificates(db(), current_student_id())
+    return jsonify({"applications": [application_out(a, b.name, c) for a, b, c in rows]})
