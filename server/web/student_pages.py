@@ -9,14 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from server.api.auth import origin
+from server.certificates import service as certificates
+from server.certificates.qr import qr_svg
 from server.clearance import service
 from server.clearance.rules import Status
 from server.errors import ApiError, ErrorCode
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
+from server.web.certificate_pages import STATUS_TEXT
 from server.web.guards import to_login
 from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
 from server.web.session import browser_student, note_student_login
@@ -130,23 +134,46 @@ def _submit_error(exc: ApiError) -> dict[str, Any]:
 
 
 @bp.get("/certificate")
-def certificate() -> Page:
-    """The clearance certificate with its QR code, once the clearance is submitted."""
-    return render_template("me/certificate.html", certificate=None, available=False)
+def certificate() -> tuple[str, int, dict[str, str]]:
+    """The clearance certificate with its QR code and a link to the print page, once the clearance is submitted."""
+    headers = {"Cache-Control": "no-store"}  # the QR code is the certificate: keep it out of shared caches
+    try:
+        record = certificates.student_certificate(db(), g.student.id)
+    except ApiError as exc:
+        if exc.code != ErrorCode.CERTIFICATE_NOT_FOUND:
+            raise
+        return render_template("me/certificate.html", certificate=None, available=True), 200, headers
+    url = certificates.verify_url(app_state().settings, record.certificate)
+    cert = record.certificate
+    view = {
+        "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
+        "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
+        "revoked_reason": cert.revoked_reason or "", "qr_svg": Markup(qr_svg(url)),  # noqa: S704 -- our own SVG
+        "verify_url": url, "issued_at": local_display(cert.issued_at), "batch": record.batch.name,
+    }
+    return render_template("me/certificate.html", certificate=view, available=True), 200, headers
 
 
 @bp.get("/applications")
 def applications() -> Page:
     """Completed items: every submitted clearance with the items as they were."""
-    rows = service.list_applications(db(), g.student.id)
+    rows = certificates.list_applications_with_certificates(db(), g.student.id)
     listed = [{
         "batch": batch.name, "submitted_at": local_display(app.submitted_at),
         "channel": CHANNEL_LABELS.get(app.channel, (app.channel, app.channel)),
         "items": [{"title": item_title(i["key"]), "status": i["status"], "label": status_label(i["status"])}
                   for i in app.snapshot.get("items", [])],
         "all_passed": all(i["status"] == Status.PASSED for i in app.snapshot.get("items", [])),
-    } for app, batch in rows]
+        "certificate": _brief(brief),
+    } for app, batch, brief in rows]
     return render_template("me/applications.html", applications=listed)
+
+
+def _brief(brief: dict[str, str] | None) -> dict[str, Any] | None:
+    if brief is None:
+        return None
+    return {"serial": brief["serial"], "status_label": STATUS_TEXT.get(brief["status"], STATUS_TEXT["unknown"]),
+            "status_class": "not_passed" if brief["status"] == "revoked" else "passed"}
 
 
 @bp.get("/notifications")

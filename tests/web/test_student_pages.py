@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from server.audit import AuditEntry
+from server.certificates.models import Certificate
 from server.clearance.models import Application, Batch, LibraryRecord, Student
 from server.timeutil import utcnow
 from tests.factories import ALL_PASSED, cleared_student, make_batch, make_student, set_records
@@ -148,13 +149,22 @@ def test_submit_once_with_confirmation(session, signed_in):
     assert again.status_code == 409 and "ALREADY_SUBMITTED" in text(again)
     assert session.scalar(select(func.count()).select_from(Application)) == 1
     listed = text(client.get("/me/applications"))
-    assert "六月批次" in listed and "企业微信" in listed and listed.count("status-passed") == 4
+    assert "六月批次" in listed and "企业微信" in listed
+    assert listed.count("status-passed") == 5  # four items and the certificate's "valid"
     assert "已提交" in text(client.get("/me"))
+    certificate = client.get("/me/certificate")
+    page = text(certificate)
+    serial = session.scalars(select(Certificate.serial)).one()
+    assert certificate.headers["Cache-Control"] == "no-store"
+    assert serial in page and "<svg" in page and 'href="/me/certificate/print"' in page and "有效" in page
+    assert serial in text(client.get("/me/applications"))
+    assert client.get("/me/certificate/print").status_code == 200
 
 
-def test_certificate_and_notifications_pages_render(session, signed_in):
+def test_before_submission_there_is_no_certificate_yet(session, signed_in):
     student = make_student(session, session.get(Batch, make_batch(session).id))
     session.commit()
     client = signed_in(student_id=student.id)
-    assert client.get("/me/certificate").status_code == 200
+    response = client.get("/me/certificate")
+    assert response.status_code == 200 and "还没有离校证明" in text(response) and "<svg" not in text(response)
     assert client.get("/me/notifications").status_code == 200
