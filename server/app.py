@@ -88,10 +88,11 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import auth_routes, certificates, health, student
+    from server.api import auth_routes, certificates, health, messaging, student
     from server.web import admin, binding, certificate_pages, counter_pages, login, student_pages
 
     app.register_api(student.bp)
+    app.register_api(messaging.bp)
     app.register_api(auth_routes.bp)
     app.register_api(health.bp)
     app.register_blueprint(login.bp)

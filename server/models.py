@@ -15,9 +15,10 @@ from server.clearance.models import (
 )
 from server.db import Base
 from server.identity.models import ApiSession, Staff, WechatBinding
+from server.messaging.models import JobRun, OutboxEvent, SubscriptionConsent, WecomRecipient
 
 __all__ = [
     "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "Certificate", "CertificateScan", "FinanceRecord", "Handover", "ItemState", "LibraryRecord", "Staff",
-    "Student", "Transition", "WechatBinding",
+    "Certificate", "CertificateScan", "FinanceRecord", "Handover", "ItemState", "JobRun", "LibraryRecord",
+    "OutboxEvent", "Staff", "Student", "SubscriptionConsent", "Transition", "WechatBinding", "WecomRecipient",
 ]
