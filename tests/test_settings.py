@@ -19,6 +19,8 @@ GOOD_PRODUCTION = {
     "LIXIAO_CAS_SERVER_URL": "https://cas.example.edu.cn/cas/",
     "LIXIAO_WECOM_OAUTH_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
     "LIXIAO_CERTIFICATE_PRIVATE_KEY": generate_private_key_pem(),  # a key that does not load stops the start
+    **{f"LIXIAO_WX_TEMPLATE_{event}": f"tmpl-{event.lower()}"  # messaging: real subscribe-message template ids
+       for event in ("ITEM_PASSED", "ALL_PASSED", "CERTIFICATE_ISSUED", "BATCH_CLOSING_REMINDER")},
 }
 
 
