@@ -18,6 +18,7 @@ from server.certificates.qr import qr_svg
 from server.clearance import service
 from server.clearance.rules import Status
 from server.errors import ApiError, ErrorCode
+from server.messaging.notifications import list_notifications
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
 from server.web.certificate_pages import STATUS_TEXT
@@ -176,7 +177,20 @@ def _brief(brief: dict[str, str] | None) -> dict[str, Any] | None:
             "status_class": "not_passed" if brief["status"] == "revoked" else "passed"}
 
 
+DELIVERY: dict[str | None, tuple[str, str]] = {
+    None: ("已推送到手机", "Pushed to your phone"),
+    "no_consent": ("未订阅推送，仅在此显示", "Not subscribed to pushes: shown here only"),
+    "no_wechat_binding": ("未绑定微信，仅在此显示", "No WeChat account bound: shown here only"),
+    "pending": ("等待推送", "Waiting to be pushed"),
+    "rate_limited_retrying": ("推送繁忙，稍后重试", "The platform is busy; will retry"),
+    "platform_refused": ("平台未能送达，仅在此显示", "The platform did not deliver it: shown here only"),
+}
+
+
 @bp.get("/notifications")
 def notifications() -> Page:
-    """What was pushed (or could not be pushed) to the student."""
-    return render_template("me/notifications.html", notifications=[], available=False)
+    """What was pushed (or could not be pushed) to the student, newest first."""
+    listed = [{**n, "at": (n.get("created_at") or "")[:16].replace("T", " "),
+               "delivery": DELIVERY.get(n.get("not_pushed_reason"), DELIVERY["platform_refused"])}
+              for n in list_notifications(db(), g.student.id)]
+    return render_template("me/notifications.html", notifications=listed, available=True)

@@ -81,6 +81,8 @@ def test_cancel_card_needs_confirmation_then_cancels_and_audits(session, signed_
     assert "借书证已注销" in page and 'href="/me/library-card/cancel"' not in page
     again = client.get("/me/library-card/cancel")
     assert again.status_code == 302  # already cancelled: back to the items
+    messages = text(client.get("/me/notifications"))  # the library turned green: an in-app notification
+    assert "图书馆" in messages and "等待推送" in messages and "暂无消息" not in messages
 
 
 def test_cancel_card_refused_with_books_owed_says_why(app, session, signed_in):
@@ -167,4 +169,4 @@ def test_before_submission_there_is_no_certificate_yet(session, signed_in):
     client = signed_in(student_id=student.id)
     response = client.get("/me/certificate")
     assert response.status_code == 200 and "还没有离校证明" in text(response) and "<svg" not in text(response)
-    assert client.get("/me/notifications").status_code == 200
+    assert "暂无消息" in text(client.get("/me/notifications"))
