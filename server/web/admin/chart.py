@@ -8,12 +8,15 @@ from markupsafe import Markup, escape
 
 # Dark enough for white numbers on them (contrast ≥ 4.5:1) and for the bars against white (≥ 3:1).
 COLORS = {"passed": "#0b6b2f", "not_passed": "#a4161a", "unavailable": "#8a5300", "none": "#6b7280"}
-WIDTH, LABEL_W, TOTAL_W, BAR_H, GAP = 720, 210, 70, 28, 12
+WIDTH, LABEL_W, TOTAL_W, BAR_H, GAP = 720, 200, 70, 32, 14
 
 
-def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[str, str], *, chart_id: str,
-                 title: str, description: str) -> Markup:
-    """One horizontal bar per row, split by status; each segment has a tooltip naming its status and count."""
+def stacked_bars(rows: Sequence[tuple[tuple[str, str], Mapping[str, int]]], labels: Mapping[str, str], *,
+                 chart_id: str, title: str, description: str) -> Markup:
+    """One horizontal bar per row, split by status; each segment has a tooltip naming its status and count.
+
+    A row's label is (Chinese, English), drawn on two lines so long English names fit.
+    """
     bar_w = WIDTH - LABEL_W - TOTAL_W
     height = len(rows) * (BAR_H + GAP) + GAP
     parts = [
@@ -21,11 +24,13 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[
         f'aria-labelledby="{chart_id}-t {chart_id}-d" focusable="false">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
-    for index, (label, counts) in enumerate(rows):
+    for index, ((label_zh, label_en), counts) in enumerate(rows):
         y = GAP + index * (BAR_H + GAP)
         total = sum(counts.values())
-        parts.append(f'<text x="{LABEL_W - 8}" y="{y + BAR_H / 2}" text-anchor="end" dominant-baseline="middle" '
-                     f'font-size="14" fill="#1a1a1a">{escape(label)}</text>')
+        label = f"{label_zh} {label_en}"
+        parts.append(f'<text x="{LABEL_W - 8}" y="{y + 12}" text-anchor="end" font-size="14" fill="#1a1a1a">'
+                     f'{escape(label_zh)}<tspan x="{LABEL_W - 8}" dy="16" font-size="11" fill="#444">'
+                     f'{escape(label_en)}</tspan></text>')
         parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{bar_w}" height="{BAR_H}" fill="#f1f3f5"/>')
         x = float(LABEL_W)
         for status, color in COLORS.items():

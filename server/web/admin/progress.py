@@ -21,9 +21,9 @@ def home() -> Response:
     return redirect("/admin/progress")
 
 
-def _chart(rows: list[tuple[str, dict[str, int]]], chart_id: str, title: str) -> object:
+def _chart(rows: list[tuple[tuple[str, str], dict[str, int]]], chart_id: str, title: str) -> object:
     labels = {k: f"{zh} {en}" for k, (zh, en) in STATUS_LABELS.items()}
-    description = "; ".join(f"{label}: " + ", ".join(f"{labels[s]} {n}" for s, n in counts.items())
+    description = "; ".join(f"{' '.join(label)}: " + ", ".join(f"{labels[s]} {n}" for s, n in counts.items())
                             for label, counts in rows)
     return stacked_bars(rows, labels, chart_id=chart_id, title=title, description=description)
 
@@ -35,7 +35,7 @@ def progress() -> str:
     batch = selected_batch()
     college = scoped_college(request.args.get("college"))
     table = reports.progress(session, batch.id if batch else None, college)
-    item_rows = [(" ".join(item_title(k)), table.total.items[k]) for k in ITEM_KEYS]
+    item_rows = [(item_title(k), table.total.items[k]) for k in ITEM_KEYS]
     return render_template(
         "admin/progress.html", batch=batch, batches=reports.batches(session), college=college,
         colleges=reports.colleges(session, batch.id if batch else None) if g.scope is None else [g.scope],
