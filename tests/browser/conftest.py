@@ -26,7 +26,7 @@ BLOCKING = ("serious", "critical")
 
 @dataclass
 class Portal:
-    """The app on a loopback port whose public URL names that port, with CAS pointing at an emulator."""
+    """The app on a loopback port whose public URL names that port, with CAS and WeCom pointing at an emulator."""
 
     app: Any
     url: str
@@ -45,7 +45,9 @@ def portal(app, settings) -> Iterator[Portal]:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
         # Bind first, so every CAS service URL the app builds names the real port.
-        server.app = create_app(settings.with_overrides(public_base_url=url, cas_server_url=emulator.cas_url))
+        server.app = create_app(settings.with_overrides(
+            public_base_url=url, cas_server_url=emulator.cas_url, wecom_api_base=emulator.url + "qy/cgi-bin/",
+            wecom_oauth_url=emulator.url + "qy/connect/oauth2/authorize"))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield Portal(server.app, url, emulator)

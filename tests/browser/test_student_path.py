@@ -98,3 +98,24 @@ def test_student_path_on_a_phone(portal, phone, session):
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF")
     (SHOTS / "student-certificate.pdf").write_bytes(pdf)
+
+
+def test_inside_wecom_the_student_lands_on_their_items_and_submits(portal, phone, session):
+    student = make_student(session, make_batch(session), name="企业微信丙", student_no="2027990043")
+    set_records(session, student, ALL_PASSED)
+    session.commit()
+    portal.emulator.add_cas_users({"username": student.student_no, "password": "demo", "wecom_member": True})
+    page = phone
+    # The WeCom client opens the app's H5 entry; the emulated authorize page knows who is using WeCom.
+    page.context.add_cookies([{"name": "emu_wecom_userid", "value": student.student_no,
+                               "url": portal.emulator.url + "qy/connect/oauth2/authorize"}])
+    page.goto(portal.url + "/wecom/login?next=/me")
+    # The browser carries the authorize URL's "#wechat_redirect" fragment across the redirects, as WeCom's does.
+    assert page.url.split("#")[0] == portal.url + "/me"
+    assert "企业微信丙" in page.inner_text("main")
+    check_page(page, "wecom-1-items")
+    page.click('a[href="/me/submit"]')
+    page.click("form[action='/me/submit'] button[type=submit]")
+    page.wait_for_url(portal.url + "/me/certificate")
+    session.expire_all()
+    assert session.scalars(select(Application.channel)).one() == "wecom"
