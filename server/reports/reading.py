@@ -27,9 +27,3 @@ def read_sessions() -> sessionmaker[Session]:
         current_app.extensions[_KEY] = factory
     return factory  # type: ignore[no-any-return]
 
-
-def dispose_read_engine() -> None:
-    """Close the read engine's connections (tests call this when they drop an app)."""
-    factory = current_app.extensions.pop(_KEY, None)
-    if factory is not None:
-        factory.kw["bind"].dispose()
