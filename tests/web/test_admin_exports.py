@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 
 from server.audit import AuditEntry
 from server.clearance.models import Application, Student
-from server.reports.exports import HEADER, safe_cell
+from server.reports.exports import HEADER, safe_cell, write_students_export
 from server.timeutil import utcnow
 from tests.factories import make_batch, make_student
 from tests.web.conftest import make_staff, set_states
@@ -102,3 +102,12 @@ def test_a_streaming_export_does_not_block_writers(app, session, admin_client):
     rest = b"".join(chunks)
     response.close()
     assert (first + rest).count(b"\n") == 1501
+
+
+def test_export_to_a_file_without_an_app(session, settings, tmp_path):
+    batch = _cohort(session)
+    out = tmp_path / "students.csv"
+    written = write_students_export(settings.database_url, out, batch_id=batch.id, college="理学院")
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert written == out.stat().st_size and [r[0] for r in rows] == [HEADER[0], "E0002"]
+    assert write_students_export(settings.database_url, tmp_path / "s.xlsx", fmt="xlsx") > 0
