@@ -78,6 +78,7 @@ class Settings:
     outbox_max_attempts: int = 10
     outbox_retry_base_seconds: float = 5.0  # doubled per attempt, capped at an hour
     worker_poll_seconds: float = 1.0
+    worker_threads: int = 1  # pushes one worker sends at once; more is faster but widens the crash window (worker.py)
     wecom_per_user_per_minute: int = 30  # WeCom drops messages beyond 30/min and 1000/h per member
     wecom_per_user_per_hour: int = 1000
     reminder_days: str = "3,1"  # remind students who have not submitted this many days before a batch closes
@@ -175,6 +176,7 @@ _ENV_NAMES: dict[str, str] = {
     "outbox_max_attempts": "LIXIAO_OUTBOX_MAX_ATTEMPTS",
     "outbox_retry_base_seconds": "LIXIAO_OUTBOX_RETRY_BASE_SECONDS",
     "worker_poll_seconds": "LIXIAO_WORKER_POLL_SECONDS",
+    "worker_threads": "LIXIAO_WORKER_THREADS",
     "wecom_per_user_per_minute": "LIXIAO_WECOM_PER_USER_PER_MINUTE",
     "wecom_per_user_per_hour": "LIXIAO_WECOM_PER_USER_PER_HOUR",
     "reminder_days": "LIXIAO_REMINDER_DAYS",

@@ -103,11 +103,13 @@ def _prepare(database_url: str, emulator: Emulator, transitions: int, tag: str) 
 
 
 def _through_workers(database_url: str, redis_url: str, emulator: Emulator, workers: int, transitions: int,
-                     log: Path) -> float:
+                     log: Path, threads: int) -> float:
     """Pushes per second through `workers` worker processes."""
     env = {**os.environ, "LIXIAO_DATABASE_URL": database_url, "LIXIAO_REDIS_URL": redis_url,
            "LIXIAO_WX_API_BASE": emulator.url, "LIXIAO_WECOM_API_BASE": emulator.url + "qy/cgi-bin/",
            "LIXIAO_WORKER_POLL_SECONDS": "0.05"}
+    if threads:
+        env["LIXIAO_WORKER_THREADS"] = str(threads)
     procs = [subprocess.Popen([sys.executable, "-m", "server.messaging.worker", "--until-idle", "--no-jobs"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"))
              for _ in range(workers)]
@@ -156,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transitions", type=int, default=10_000)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--threads", type=int, default=0, help="LIXIAO_WORKER_THREADS for the workers (0: default)")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",") if n.strip()]
     with tempfile.TemporaryDirectory(prefix="lixiao-push-bench-") as tmp:
@@ -168,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             rates = {}
             for n in counts:
                 _prepare(database_url, emulator, args.transitions, f"{int(time.time()) % 100000:05d}{n}")
-                rates[n] = _through_workers(database_url, redis_url, emulator, n, args.transitions, log)
+                rates[n] = _through_workers(database_url, redis_url, emulator, n, args.transitions, log, args.threads)
                 print(f"{n} worker(s): {rates[n]:,.0f} pushes/s ({args.transitions:,} pushes)", flush=True)
             bare = _bare_loop(emulator, args.transitions)
         finally:

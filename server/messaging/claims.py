@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.messaging.models import OutboxEvent
@@ -75,36 +75,42 @@ def recover_abandoned(session: Session, now: datetime) -> int:
     return int(count or 0)
 
 
+# The per-push statements are built once (Core, bound parameters): building ORM statements anew for
+# every push cost more CPU than executing them.
+_T = OutboxEvent.__table__
+_MARK_SENDING = (
+    update(_T)
+    .where(_T.c.id == bindparam("row_id"), _T.c.status == PENDING, _T.c.claimed_by == bindparam("worker"))
+    .values(status=SENDING, channel=bindparam("channel"), attempts=_T.c.attempts + 1,
+            claimed_until=bindparam("until"))
+)
+_FINISH = (
+    update(_T)
+    .where(_T.c.id == bindparam("row_id"), _T.c.claimed_by == bindparam("worker"),
+           _T.c.status.in_((PENDING, SENDING, UNCONFIRMED)))
+    .values(status=bindparam("new_status"), reason=bindparam("new_reason"), claimed_by=None, claimed_until=None,
+            sent_at=func.coalesce(bindparam("sent_at", type_=_T.c.sent_at.type), _T.c.sent_at),
+            last_error=func.coalesce(bindparam("error", type_=_T.c.last_error.type), _T.c.last_error),
+            platform_msgid=func.coalesce(bindparam("msgid", type_=_T.c.platform_msgid.type), _T.c.platform_msgid),
+            channel=func.coalesce(bindparam("new_channel", type_=_T.c.channel.type), _T.c.channel),
+            next_attempt_at=func.coalesce(bindparam("next_at", type_=_T.c.next_attempt_at.type),
+                                          _T.c.next_attempt_at))
+)
+
+
 def mark_sending(session: Session, row_id: int, worker: str, channel: str, now: datetime,
                  lease_seconds: float) -> bool:
     """pending → sending, only if the row is still this worker's; does not commit."""
-    return bool(session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.id == row_id, OutboxEvent.status == PENDING, OutboxEvent.claimed_by == worker)
-        .values(status=SENDING, channel=channel, attempts=OutboxEvent.attempts + 1,
-                claimed_until=now + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    ).rowcount)
+    until = now + timedelta(seconds=lease_seconds)
+    return bool(session.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
+                                                "until": until}).rowcount)
 
 
 def finish(session: Session, row_id: int, worker: str, *, status: str, reason: str | None = None,
            sent_at: datetime | None = None, error: str | None = None, msgid: str | None = None,
            channel: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record what became of a row this worker holds, and give up the lease; does not commit."""
-    values: dict[str, object] = {"status": status, "reason": reason, "claimed_by": None, "claimed_until": None}
-    if sent_at is not None:
-        values["sent_at"] = sent_at
-    if error is not None:
-        values["last_error"] = error[:200]
-    if msgid is not None:
-        values["platform_msgid"] = msgid[:64]
-    if channel is not None:
-        values["channel"] = channel
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
-    return bool(session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.id == row_id, OutboxEvent.claimed_by == worker,
-               OutboxEvent.status.in_((PENDING, SENDING, UNCONFIRMED)))
-        .values(**values).execution_options(synchronize_session=False)
-    ).rowcount)
+    return bool(session.execute(_FINISH, {
+        "row_id": row_id, "worker": worker, "new_status": status, "new_reason": reason, "sent_at": sent_at,
+        "error": error[:200] if error is not None else None, "msgid": msgid[:64] if msgid is not None else None,
+        "new_channel": channel, "next_at": next_attempt_at}).rowcount)

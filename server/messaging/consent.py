@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,15 +71,17 @@ def describe(settings: Settings, counts: dict[str, int]) -> list[dict[str, Any]]
     ]
 
 
+_C = SubscriptionConsent.__table__
+_RESERVE = (  # built once: it runs for every push
+    update(_C)
+    .where(_C.c.student_id == bindparam("sid"), _C.c.template_key == bindparam("key"), _C.c.remaining > 0)
+    .values(remaining=_C.c.remaining - 1, updated_at=bindparam("now"))
+)
+
+
 def reserve(session: Session, student_id: int, key: str, now: datetime) -> bool:
     """Take one allowed push before sending; False when none is left."""
-    taken = session.execute(
-        update(SubscriptionConsent)
-        .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key,
-               SubscriptionConsent.remaining > 0)
-        .values(remaining=SubscriptionConsent.remaining - 1, updated_at=now)
-    ).rowcount
-    return bool(taken)
+    return bool(session.execute(_RESERVE, {"sid": student_id, "key": key, "now": now}).rowcount)
 
 
 def give_back(session: Session, student_id: int, key: str, now: datetime) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,14 +83,24 @@ class _Plan:
 class Deliverer:
     """Delivers claimed rows for one worker."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], transport: PushTransport,
-                 limiter: SlidingWindowLimiter, worker: str, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], transport: Callable[[], PushTransport],
+                 limiter: SlidingWindowLimiter, worker: str, clock: Callable[[], datetime] = utcnow,
+                 pool: ThreadPoolExecutor | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.transport = transport
+        self.new_transport = transport
         self.limiter = limiter
         self.worker = worker
         self.clock = clock
+        self.pool = pool  # sends of one batch overlap their network waits; each keeps its own two commits
+        self._local = threading.local()
+
+    @property
+    def transport(self) -> PushTransport:
+        """This thread's transport (requests sessions are not shared between threads)."""
+        if not hasattr(self._local, "transport"):
+            self._local.transport = self.new_transport()
+        return self._local.transport  # type: ignore[no-any-return]
 
     def deliver(self, row_ids: Sequence[int]) -> list[str]:
         """Handle claimed rows; returns each row's status afterwards ("lost" if it is no longer ours)."""
@@ -100,10 +112,16 @@ class Deliverer:
                                                           reason=plan.reason):
                     outcomes[plan.row.id] = claims.SKIPPED
             session.commit()  # release the read transaction before any network call
-            for plan in plans:
-                if plan.channel is not None:
-                    outcomes[plan.row.id] = self._deliver(session, plan)
+        pushes = [plan for plan in plans if plan.channel is not None]
+        done = self.pool.map(self._deliver_one, pushes) if self.pool else map(self._deliver_one, pushes)
+        outcomes.update(zip((plan.row.id for plan in pushes), done, strict=True))
         return [outcomes.get(row_id, "lost") for row_id in row_ids]
+
+    def _deliver_one(self, plan: _Plan) -> str:
+        # One connection for the push's two transactions (not a pool checkout, ping and reset for each).
+        engine = self.sessions.kw["bind"]
+        with engine.connect() as connection, self.sessions(bind=connection) as session:
+            return self._deliver(session, plan)
 
     def _deliver(self, session: Session, plan: _Plan) -> str:
         try:

@@ -6,6 +6,7 @@ a push over the limit is not sent but deferred to the moment a slot frees up.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import redis
@@ -27,24 +28,23 @@ class SlidingWindowLimiter:
         """Take a slot at `now` and return 0, or take nothing and return how many seconds to wait."""
         if not self.windows:
             return 0.0
-        # Equal scores sort by member: a global sequence number keeps ties in arrival order.
-        member = f"{int(self.redis.incr(self.prefix + ':seq')):020d}"
+        member = f"{now:.6f}:{secrets.token_hex(6)}"
         names = [f"{self.prefix}:{int(seconds)}:{key}" for _, seconds in self.windows]
         pipe = self.redis.pipeline(transaction=True)
         for name, (_, seconds) in zip(names, self.windows, strict=True):
             pipe.zremrangebyscore(name, "-inf", now - seconds)
+            pipe.zrange(name, 0, -1, withscores=True)  # what other workers had taken before us, in MULTI order
             pipe.zadd(name, {member: now})
-            pipe.zrange(name, 0, -1, withscores=True)
             pipe.expire(name, int(seconds) + 1)
         results = pipe.execute()
         wait = 0.0
         for i, (limit, seconds) in enumerate(self.windows):
-            # Every worker sees the same order (score, then member), so at most `limit` of them win.
-            entries = results[4 * i + 2]
-            position = next(n for n, (m, _) in enumerate(entries) if m == member)
-            if position >= limit:
-                wait = max(wait, float(entries[position - limit][1]) + seconds - now, 0.001)
+            earlier = results[4 * i + 1]
+            if len(earlier) >= limit:
+                # A slot frees when the entry `limit` places before ours leaves the window.
+                wait = max(wait, float(earlier[len(earlier) - limit][1]) + seconds - now, 0.001)
         if wait > 0:
+            # Until removed, our entry makes others wait too: they under-send for a moment, never over-send.
             pipe = self.redis.pipeline(transaction=True)
             for name in names:
                 pipe.zrem(name, member)

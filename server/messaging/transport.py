@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ RATE_LIMIT_ERRORS = frozenset({45009, 45011, 45033})
 TRANSIENT_ERRORS = frozenset({-1}) | RATE_LIMIT_ERRORS
 NO_CONSENT = 43101
 TOKEN_PREFIX = "lixiao:wechatpy"  # noqa: S105 -- a Redis key prefix, not a secret
+TOKEN_EARLY_SECONDS = 120
 
 
 class Outcome(StrEnum):
@@ -134,8 +136,9 @@ def _store_token(client: WeChatClient | WeComClient, res: requests.Response) -> 
         raise WeChatClientException(result["errcode"], result.get("errmsg"), client=client,
                                     request=res.request, response=res)
     expires_in = int(result.get("expires_in", 7200))
-    client.session.set(client.access_token_key, result["access_token"], expires_in)
-    client.expires_at = int(time.time()) + expires_in
+    # Forget the token a little before the platform does; every process trusts this shared TTL.
+    client.session.set(client.access_token_key, result["access_token"], max(expires_in - TOKEN_EARLY_SECONDS, 1))
+    client.expires_at = None
     return result
 
 
@@ -144,9 +147,14 @@ class PushTransport:
 
     def __init__(self, settings: Settings, redis_client: redis.Redis) -> None:
         storage = RedisStorage(redis_client, prefix=TOKEN_PREFIX)
+        self.redis = redis_client
         self.settings = settings
         self.wechat = _WeChat(settings, storage)
         self.wecom = _WeCom(settings, storage)
+        for client in (self.wechat, self.wecom):
+            # Proxies from the environment are read once here, not by scanning os.environ on every request.
+            client._http.proxies = requests.utils.get_environ_proxies(client.API_BASE_URL)
+            client._http.trust_env = False
 
     def send_wechat_subscribe(self, openid: str, template_id: str, page: str, data: Mapping[str, Any], *,
                               before_send: Callable[[], None] | None = None) -> SendResult:
@@ -170,8 +178,8 @@ class PushTransport:
     def _send(self, client: WeChatClient | WeComClient, path: str, body: dict[str, Any],
               before_send: Callable[[], None] | None, wecom_user: str | None) -> SendResult:
         try:
-            token = client.access_token
-        except (WeChatClientException, requests.RequestException, ValueError, KeyError) as exc:
+            token = client.session.get(client.access_token_key) or self._refresh(client, None)
+        except (WeChatClientException, requests.RequestException, redis.RedisError, ValueError, KeyError) as exc:
             return SendResult(Outcome.TRANSIENT, None, f"token fetch failed: {_describe(exc)}")
         payload = json.dumps(body, ensure_ascii=False).encode()
         request = self._prepare(client, path, token, payload)
@@ -184,18 +192,34 @@ class PushTransport:
         if result.errcode not in TOKEN_ERRORS:
             return result
         # One refresh, one retry. Another worker may already have stored a newer token.
-        stored = client.session.get(client.access_token_key)
         try:
-            if not stored or stored == token:
-                client.fetch_access_token()
-                stored = client.session.get(client.access_token_key)
-        except (WeChatClientException, requests.RequestException, ValueError, KeyError) as exc:
+            stored = self._refresh(client, token)
+        except (WeChatClientException, requests.RequestException, redis.RedisError, ValueError, KeyError) as exc:
             return SendResult(Outcome.TRANSIENT, result.errcode, f"token refresh failed: {_describe(exc)}")
         log.info("access token rejected (%s); refreshed once and retrying", result.errcode)
         retry = self._post(client, self._prepare(client, path, stored, payload), wecom_user)
         if retry.errcode in TOKEN_ERRORS:
             return SendResult(Outcome.TRANSIENT, retry.errcode, retry.detail)
         return retry
+
+    def _refresh(self, client: WeChatClient | WeComClient, stale: str | None) -> str:
+        """A token other than `stale`: the one another process just stored, or a fetched one (one fetch at a time)."""
+        key = client.access_token_key
+        lock, owner = f"{TOKEN_PREFIX}:lock:{key}", secrets.token_hex(8)
+        wait_until = time.monotonic() + self.settings.outside_timeout_seconds + 1
+        while not self.redis.set(lock, owner, nx=True, px=int((self.settings.outside_timeout_seconds + 3) * 1000)):
+            if time.monotonic() > wait_until:
+                break  # the holder is stuck: fetch anyway rather than fail the push
+            time.sleep(0.02)
+        try:
+            current = client.session.get(key)
+            if current and current != stale:
+                return str(current)
+            client.fetch_access_token()
+            return str(client.session.get(key))
+        finally:
+            if self.redis.get(lock) == owner:
+                self.redis.delete(lock)
 
     def _prepare(self, client: WeChatClient | WeComClient, path: str, token: str,
                  payload: bytes) -> requests.PreparedRequest:

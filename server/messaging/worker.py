@@ -10,7 +10,13 @@ committing the answer leaves the row in `sending`; when its lease expires the ro
 and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us ask whether it
 arrived, and the request had almost certainly left ("sending" is committed immediately before the bytes
 are written). If the kill falls in the microseconds between that commit and the write, that one push is
-lost; the student still sees the notification in the app.
+lost; the student still sees the notification in the app. (That window also holds the TCP connect when the
+platform closed the previous connection, as the emulator's HTTP/1.0 server does.)
+
+LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once, each with its own two
+commits: more pushes per second, but a kill leaves up to that many rows unconfirmed, and a thread may wait
+for the interpreter lock between its commit and its write, which widens the window above. Prefer more
+worker processes; they scale through SKIP LOCKED without that cost.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -67,8 +74,10 @@ class Worker:
         self.clock = clock
         limiter = SlidingWindowLimiter(self.redis, "lixiao:wecom-rate", [
             (settings.wecom_per_user_per_minute, 60.0), (settings.wecom_per_user_per_hour, 3600.0)])
-        self.deliverer = Deliverer(settings, self.sessions, PushTransport(settings, self.redis), limiter,
-                                   self.id, clock)
+        pool = (ThreadPoolExecutor(settings.worker_threads, thread_name_prefix="push-send")
+                if settings.worker_threads > 1 else None)
+        self.deliverer = Deliverer(settings, self.sessions, lambda: PushTransport(settings, self.redis), limiter,
+                                   self.id, clock, pool)
         self._next_job_check = 0.0
 
     def run_once(self) -> int:
@@ -139,6 +148,8 @@ class Worker:
                 self.release_claims()
             except Exception:
                 log.exception("push worker %s could not release its claims", self.id)
+            if self.deliverer.pool is not None:
+                self.deliverer.pool.shutdown(wait=True)
             log.info("push worker %s stopped", self.id)
 
 

@@ -51,7 +51,8 @@ def test_access_token_expiring_mid_batch_is_refreshed_once_and_sending_continues
     stats = emulator.stats()
     assert stats["token_fetches"]["wechat_stable"] == 2  # the first token and exactly one refresh
     assert stats["tokens_issued"]["wechat"] == 0  # never the classic getAccessToken, which kills other tokens
-    assert stats["calls"]["subscribe_send"] == 21  # one send answered 42001, then retried
+    # The sends in flight when the token died were answered 42001, then retried once each.
+    assert 20 < stats["calls"]["subscribe_send"] <= 20 + settings.worker_threads
     assert set(delivered_keys(emulator.messages()).values()) == {1}
 
 
@@ -100,8 +101,10 @@ def test_43101_is_not_retried_resets_consent_and_stays_in_app(app, session, sett
     session.commit()
     emulator.set_quota(openid_of(student), ITEM_TEMPLATE, 0)  # the student's WeChat says otherwise
     _enqueue_items(session, [student], per_student=2)
-    assert drain(worker, session) == {"refused": 1, "skipped": 1}
-    assert emulator.stats()["calls"]["subscribe_send"] == 1
+    counts = drain(worker, session)
+    # The first 43101 resets the count, so the other push is not tried (unless it was already in flight).
+    assert counts["refused"] >= 1 and counts["refused"] + counts["skipped"] == 2
+    assert emulator.stats()["calls"]["subscribe_send"] == counts["refused"]  # never retried
     assert emulator.messages() == []
     assert session.scalars(select(SubscriptionConsent.remaining)).all() == [0]
     items = inbox(session, student.id)
@@ -144,7 +147,8 @@ def test_two_workers_at_once_send_each_message_once(app, session, settings, emul
     _enqueue_items(session, students)
     from server.db import make_engine
 
-    workers = [Worker(settings.with_overrides(outbox_batch_size=5), engine=make_engine(settings.database_url),
+    threaded = settings.with_overrides(outbox_batch_size=5, worker_threads=3)  # each sends three at once
+    workers = [Worker(threaded, engine=make_engine(settings.database_url),
                       redis_client=app.extensions["lixiao"].redis) for _ in range(2)]
     threads = [threading.Thread(target=w.run, args=(threading.Event(),), kwargs={"until_idle": True,
                                                                                   "jobs_enabled": False})
