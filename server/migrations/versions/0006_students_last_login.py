@@ -1,7 +1,7 @@
 """students.last_login_at: when a student last signed in on a browser (the dashboard's "never logged in")
 
 Revision ID: 0006
-Revises: 0004, 0005
+Revises: 0005
 Create Date: 2026-11-28 17:40:58.181413
 """
 
@@ -13,7 +13,6 @@ from alembic import op
 import server.db
 
 revision: str = '0006'
-# 0001 on its own branch; here it joins the heads of the branches merged in (the integrator re-chains).
 down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
