@@ -69,7 +69,8 @@ def browser() -> Iterator[Any]:
 
 
 def _page(browser: Any, **context: Any) -> Any:
-    ctx = browser.new_context(locale="zh-CN", accept_downloads=True, **context)
+    # bypass_csp lets the test inject axe-core as an inline script; the pages themselves keep their CSP.
+    ctx = browser.new_context(locale="zh-CN", accept_downloads=True, bypass_csp=True, **context)
     page = ctx.new_page()
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
                else route.abort())
