@@ -46,7 +46,12 @@ def issue_token(
                      staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     session.add(row)
     session.flush()
-    return _serializer(secret_key).dumps(row.id)
+    return sign_session_id(secret_key, row.id)
+
+
+def sign_session_id(secret_key: str, session_id: str) -> str:
+    """The token naming an existing session row (bulk tools insert rows themselves and sign their ids here)."""
+    return _serializer(secret_key).dumps(session_id)
 
 
 def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:
