@@ -10,6 +10,7 @@ from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
+from server import cache as read_cache
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -46,12 +47,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.globals["help_phone"] = settings.help_phone
     engine = make_engine(settings.database_url)
+    redis_client = make_redis(settings.redis_url)
+    # Registered even when reads are not cached here, so this app's writes retire other processes' entries.
+    cache = read_cache.ReadCache(redis_client, settings.database_url, settings.read_cache_seconds)
+    read_cache.register(cache, engine)
     app.extensions["lixiao"] = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=make_redis(settings.redis_url),
+        redis=redis_client,
         sources=build_sources(settings),
+        cache=cache if settings.read_cache_seconds else None,
     )
     app.teardown_appcontext(close_db)
     app.before_request(_refuse_malformed_json)

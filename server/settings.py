@@ -55,6 +55,7 @@ class Settings:
     outside_timeout_seconds: float = 3.0
     certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
     upload_limit_bytes: int = 10 * 1024 * 1024
+    read_cache_seconds: int = 300  # sessions and clearance rows cached in Redis for the status page; 0 turns it off
     testing: bool = False
     departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
 
@@ -129,6 +130,7 @@ _ENV_NAMES: dict[str, str] = {
     "outside_timeout_seconds": "LIXIAO_OUTSIDE_TIMEOUT_SECONDS",
     "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
+    "read_cache_seconds": "LIXIAO_READ_CACHE_SECONDS",
 }
 
 
@@ -156,6 +158,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def check_settings(settings: Settings) -> None:
     """Fail fast on settings that cannot work, and on fakes or default secrets in production."""
+    if not 0 <= settings.read_cache_seconds <= 3600:
+        raise SettingsError("LIXIAO_READ_CACHE_SECONDS must be between 0 (off) and 3600")
     for key, dept in settings.departments.items():
         if dept.source not in SOURCE_KINDS:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import g, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 
 from server.api.auth import BEARER, current_student_id, origin
@@ -17,6 +17,7 @@ from server.api.schemas import (
     item_out,
     student_out,
 )
+from server.cache import CLEARANCE
 from server.clearance import service
 from server.errors import ErrorOut
 from server.state import app_state, db
@@ -31,8 +32,11 @@ bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Ta
 def get_clearance():  # type: ignore[no-untyped-def]
     """The four items, whether the student may submit, and what was submitted."""
     session = db()
-    clearance = service.read_clearance(session, app_state().clearance, current_student_id())
-    session.commit()  # records refreshed from pulled sources are kept
+    student_id = current_student_id(also=lambda p: (CLEARANCE, p.student_id) if p.student_id is not None else None)
+    clearance = service.read_clearance(session, app_state().clearance, student_id, cached=True,
+                                       lookup=g.get("prefetched"))
+    if session.in_transaction():
+        session.commit()  # records refreshed from pulled sources are kept
     now = utcnow()
     app = clearance.application
     blockers = [
