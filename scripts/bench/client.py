@@ -1,4 +1,4 @@
-"""The submission storm: every student submits twice at the same moment over many real connections."""
+"""A small asyncio HTTP/1.1 client: every token's requests at once over many connections (storm, first visits)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-PATH = "/api/v1/me/application"
-
 
 @dataclass(frozen=True)
-class StormResult:
-    """How the server answered the storm."""
+class Answers:
+    """How the server answered."""
 
     statuses: Counter[int]
     seconds: float
@@ -51,15 +49,15 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep_alive
 
 
-async def _connection(port: int, jobs: asyncio.Queue[str], gun: asyncio.Event, statuses: Counter[int],
+async def _connection(port: int, head: str, jobs: asyncio.Queue[str], gun: asyncio.Event, statuses: Counter[int],
                       timeout_s: float) -> None:
-    """One client connection: take the next token, POST, read the answer, reconnect when the server closes."""
+    """One client connection: take the next token, send, read the answer, reconnect when the server closes."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await gun.wait()
     try:
         while not jobs.empty():
             token = jobs.get_nowait()
-            request = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
+            request = (f"{head}\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
                        "Content-Length: 0\r\n\r\n").encode()
             try:
                 writer.write(request)
@@ -75,22 +73,24 @@ async def _connection(port: int, jobs: asyncio.Queue[str], gun: asyncio.Event, s
         writer.close()
 
 
-async def _storm(port: int, tokens: Sequence[str], repeats: int, connections: int, timeout_s: float) -> StormResult:
+async def _run(port: int, head: str, tokens: Sequence[str], repeats: int, connections: int,
+               timeout_s: float) -> Answers:
     jobs: asyncio.Queue[str] = asyncio.Queue()
     for token in tokens:
         for _ in range(repeats):  # the same student's submissions side by side, so they race each other
             jobs.put_nowait(token)
     gun = asyncio.Event()
     statuses: Counter[int] = Counter()
-    clients = [asyncio.create_task(_connection(port, jobs, gun, statuses, timeout_s)) for _ in range(connections)]
+    clients = [asyncio.create_task(_connection(port, head, jobs, gun, statuses, timeout_s))
+               for _ in range(connections)]
     await asyncio.sleep(0.5)  # let every connection open before the starting gun
     started = time.perf_counter()
     gun.set()
     await asyncio.wait_for(asyncio.gather(*clients), timeout=timeout_s * 4 + 120)
-    return StormResult(statuses=statuses, seconds=time.perf_counter() - started)
+    return Answers(statuses=statuses, seconds=time.perf_counter() - started)
 
 
-def run_storm(port: int, tokens: Sequence[str], *, repeats: int = 2, connections: int = 200,
-              timeout_s: float = 30) -> StormResult:
-    """POST a submission `repeats` times per token through `connections` concurrent connections to 127.0.0.1."""
-    return asyncio.run(_storm(port, tokens, repeats, connections, timeout_s))
+def run_concurrent(port: int, method: str, path: str, tokens: Sequence[str], *, repeats: int = 1,
+                   connections: int = 200, timeout_s: float = 30) -> Answers:
+    """Send `method path` `repeats` times per token (side by side) through `connections` connections to 127.0.0.1."""
+    return asyncio.run(_run(port, f"{method} {path} HTTP/1.1", tokens, repeats, connections, timeout_s))
