@@ -39,6 +39,7 @@ class Options:
     seconds: int
     rounds: int
     config: GunicornConfig
+    read_cache_seconds: int | None
 
 
 def parse(argv: list[str] | None) -> Options:
@@ -52,9 +53,12 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--read-cache-seconds", type=int, default=None,
+                   help="LIXIAO_READ_CACHE_SECONDS for the app (0 = off, to compare); default: the app's default")
     a = p.parse_args(argv)
     return Options(min(a.students, 50_000), min(a.storm_students, 20_000), min(a.connections, 1000),
-                   min(a.seconds, 60), min(a.rounds, 5), GunicornConfig(a.workers, a.worker_class, a.threads))
+                   min(a.seconds, 60), min(a.rounds, 5), GunicornConfig(a.workers, a.worker_class, a.threads),
+                   a.read_cache_seconds)
 
 
 def _say(message: str) -> None:
@@ -191,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     _say(f"seeded {opts.students + opts.storm_students:,} students in {time.monotonic() - started:.0f} s")
     env = {"LIXIAO_DATABASE_URL": database_url, "LIXIAO_REDIS_URL": REDIS_URL, "LIXIAO_SECRET_KEY": SECRET,
            "LIXIAO_BENCH_DATABASE_URL": database_url, "LIXIAO_BENCH_REDIS_URL": REDIS_URL}
+    if opts.read_cache_seconds is not None:
+        env["LIXIAO_READ_CACHE_SECONDS"] = str(opts.read_cache_seconds)
     os.environ.update({k: v for k, v in env.items() if k.startswith("LIXIAO_BENCH_")})
     lines: list[Line] = []
     with tempfile.TemporaryDirectory(prefix="lixiao-bench-") as tmp:
@@ -215,7 +221,9 @@ def main(argv: list[str] | None = None) -> int:
                             PUSH_GOAL, "bare HTTP loop to the emulator"))
     lines += _memory_lines(app_peak, hello_peak, database_url)
     print()
+    cache = "" if opts.read_cache_seconds is None else f", LIXIAO_READ_CACHE_SECONDS={opts.read_cache_seconds}"
     print(f"Lixiao benchmarks — {opts.config.describe()}, wrk -t2 -c{opts.connections} -d{opts.seconds}s, "
-          f"MariaDB + Redis on the same 2 cores; {time.monotonic() - started:.0f} s in all")
+          f"MariaDB + Redis on the same 2 cores{cache}; {time.monotonic() - started:.0f} s in all; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(report.render(lines))
     return 0 if all(ln.verdict != report.MISSES for ln in lines) else 1
