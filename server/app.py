@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Registered even when reads are not cached here, so this app's writes retire other processes' entries.
     cache = read_cache.ReadCache(redis_client, settings.database_url, settings.read_cache_seconds)
     read_cache.register(cache, engine)
+    app.extensions["lixiao.read_cache"] = cache  # the registry only holds it weakly
     app.extensions["lixiao"] = AppState(
         settings=settings,
         engine=engine,

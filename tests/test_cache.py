@@ -131,3 +131,17 @@ def test_status_still_answers_when_redis_is_down(session, settings):
     finally:
         server.stop()
         dead.extensions["lixiao"].engine.dispose()
+
+
+def test_an_app_that_does_not_cache_reads_still_announces_its_writes(settings):
+    import gc
+
+    from server import cache as read_cache
+
+    quiet = create_app(settings.with_overrides(read_cache_seconds=0))
+    gc.collect()
+    try:
+        assert quiet.extensions["lixiao"].cache is None
+        assert quiet.extensions["lixiao.read_cache"] in read_cache._caches_for(quiet.extensions["lixiao"].engine)
+    finally:
+        quiet.extensions["lixiao"].engine.dispose()
