@@ -1,18 +1,20 @@
 """A read cache in Redis for the status hot path (sessions and clearance rows) that a write never leaves stale.
 
 Why it stays correct:
-- Every cached row set has a version in Redis (per student, per session), and each kind a generation. An entry
-  carries the generation and version its reader saw *before* reading the database; it counts only while both are
-  unchanged, so whatever a write did, the entries read before it stop counting.
-- An ORM flush names the exact students and sessions it writes: their versions go up when it flushes and again after
-  the commit, so an entry read before the commit never matches. Any other write to a watched table — Core or textual
-  SQL, bulk updates, imports — bumps its kind's generation when it first writes and again just before it commits,
-  and holds storing off for HOLD_SECONDS after that, covering the instant between "about to commit" and "committed".
-- Versions outlive entries (VERSION_SECONDS ≥ 2 × the longest TTL), so an expired version cannot revive an entry.
+- Every cached row set has a version in Redis (per student, per session), and each kind a generation, both random
+  values replaced on every change. An entry carries the generation and version its reader saw *before* reading the
+  database; it counts only while both are unchanged, so whatever a write did, the entries read before it stop
+  counting. A version or generation that is missing (never set, expired, evicted, flushed) is made afresh with a
+  new random value before the database is read, so a lost key can only make entries stop counting.
+- An ORM flush names the exact students and sessions it writes: their versions are replaced when it flushes and again
+  after the commit, so an entry read before the commit never matches. Any other write to a watched table — Core or
+  textual SQL, bulk updates, imports — replaces its kind's generation when it first writes and again just before it
+  commits, and holds storing off for HOLD_SECONDS after that, covering the instant between "about to commit" and
+  "committed".
 Every write made through SQLAlchemy in a process that knows the Redis server is seen: apps register their cache, and
 other processes (the CLI, scripts) use LIXIAO_REDIS_URL. Raw DBAPI cursors are not seen: never write watched tables
-through them. Redis must not evict keys (maxmemory-policy noeviction). When Redis fails, reads fall back to the
-database and the error is logged.
+through them. An evicted hold could let a reader store within its 30 s, so prefer maxmemory-policy noeviction.
+When Redis fails, reads fall back to the database and the error is logged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import threading
 import weakref
 from collections.abc import Iterable
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 SESSIONS = "sess"
 CLEARANCE = "clr"
 MAX_TTL_SECONDS = 3600
-VERSION_SECONDS = 2 * MAX_TTL_SECONDS
+VERSION_SECONDS = 2 * MAX_TTL_SECONDS  # kept longer than entries so that versions rarely have to be made again
 HOLD_SECONDS = 30  # longer than any commit takes
 
 _TABLE_KINDS = {
@@ -84,7 +87,7 @@ class ReadCache:
         return self.lookup_many([(kind, ident)])[0]
 
     def lookup_many(self, wanted: list[tuple[str, object]]) -> list[Lookup]:
-        """Several lookups in one round trip to Redis."""
+        """Several lookups in one round trip to Redis (two when a generation or version has to be created)."""
         kinds = sorted({kind for kind, _ in wanted})
         keys: list[str] = []
         for kind, ident in wanted:
@@ -93,16 +96,28 @@ class ReadCache:
             keys += [f"{self.prefix}{kind}:gen", f"{self.prefix}{kind}:hold"]
         try:
             values = self.client.mget(keys)
+            missing = [n for n in (*range(1, 2 * len(wanted), 2), *range(2 * len(wanted), len(keys), 2))
+                       if values[n] is None]
+            if missing:  # never set, lost or expired: a fresh random value, so no older entry can match it
+                pipe = self.client.pipeline(transaction=False)
+                for n in missing:
+                    pipe.set(keys[n], _fresh(), nx=True, ex=None if keys[n].endswith(":gen") else VERSION_SECONDS)
+                pipe.mget([keys[n] for n in missing])
+                for n, value in zip(missing, pipe.execute()[-1], strict=True):
+                    values[n] = value
         except redis.RedisError as exc:
             log.warning("read cache unavailable: %s", exc)
             return [_MISS] * len(wanted)
         tail = values[2 * len(wanted):]
-        state = {kind: (tail[2 * i] or "0", tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
+        state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
         found = []
         for n, (kind, _ident) in enumerate(wanted):
             entry, version = values[2 * n], values[2 * n + 1]
             generation, not_held = state[kind]
-            stamp = f"{generation}:{version or 0}"
+            if generation is None or version is None:  # vanished again in between: nothing counts, nothing stored
+                found.append(_MISS)
+                continue
+            stamp = f"{generation}:{version}"
             entry_stamp, _, payload = (entry or "").partition("|")
             found.append(Lookup(payload if entry is not None and entry_stamp == stamp else None, stamp, not_held))
         return found
@@ -120,18 +135,21 @@ class ReadCache:
         """New versions for these: every entry read before now stops counting."""
         pipe = self.client.pipeline(transaction=False)
         for ident in idents:
-            key = f"{self.prefix}{kind}:v:{ident}"
-            pipe.incr(key)
-            pipe.expire(key, VERSION_SECONDS)
+            pipe.set(f"{self.prefix}{kind}:v:{ident}", _fresh(), ex=VERSION_SECONDS)
         _execute(pipe)
 
     def bump_all(self, kind: str, *, hold: bool) -> None:
         """A new generation for a kind; `hold` also keeps readers from storing for HOLD_SECONDS."""
         pipe = self.client.pipeline(transaction=True)
-        pipe.incr(f"{self.prefix}{kind}:gen")
+        pipe.set(f"{self.prefix}{kind}:gen", _fresh())
         if hold:
             pipe.set(f"{self.prefix}{kind}:hold", "1", ex=HOLD_SECONDS)
         _execute(pipe)
+
+
+def _fresh() -> str:
+    """A generation or version: random rather than counted, so a key lost and made again never repeats a value."""
+    return secrets.token_hex(6)
 
 
 def _execute(pipe: Any) -> None:

@@ -145,3 +145,15 @@ def test_an_app_that_does_not_cache_reads_still_announces_its_writes(settings):
         assert quiet.extensions["lixiao.read_cache"] in read_cache._caches_for(quiet.extensions["lixiao"].engine)
     finally:
         quiet.extensions["lixiao"].engine.dispose()
+
+
+@pytest.mark.parametrize("lost", ["version", "generation"])
+def test_a_lost_version_or_generation_makes_entries_stop_counting(warm, app, lost):
+    student, _batch, client = warm
+    cache = app.extensions["lixiao"].cache
+    assert cache.lookup(CLEARANCE, student.id).value is not None
+    cache.client.delete(f"{cache.prefix}{CLEARANCE}:v:{student.id}" if lost == "version" else
+                        f"{cache.prefix}{CLEARANCE}:gen")  # as an eviction or a FLUSHDB would
+    assert cache.lookup(CLEARANCE, student.id).value is None
+    assert client.get(STATUS).json()["can_submit"] is True  # read again from the database, and cached again
+    assert cache.lookup(CLEARANCE, student.id).value is not None
