@@ -48,11 +48,12 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--students", type=int, default=10_000, help="distinct students for the status benchmark")
     p.add_argument("--storm-students", type=int, default=2_000, help="students in the submission storm")
     p.add_argument("--connections", type=int, default=200, help="concurrent connections")
-    p.add_argument("--seconds", type=int, default=8, help="length of each wrk measurement")
-    p.add_argument("--rounds", type=int, default=3, help="alternating hello/status rounds; the median ratio counts")
-    p.add_argument("--workers", type=int, default=4)
-    p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seconds", type=int, default=5, help="length of each wrk measurement")
+    p.add_argument("--rounds", type=int, default=5, help="alternating hello/status rounds; the median ratio counts")
+    # Two processes for two cores, four threads each to overlap the waits on MariaDB and Redis, keep-alive.
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
+    p.add_argument("--threads", type=int, default=4)
     p.add_argument("--read-cache-seconds", type=int, default=None,
                    help="LIXIAO_READ_CACHE_SECONDS for the app (0 = off, to compare); default: the app's default")
     a = p.parse_args(argv)

@@ -75,9 +75,9 @@ def free_port() -> int:
 class GunicornConfig:
     """How both the app and the hello baseline are served (the same for both, so the ratio is fair)."""
 
-    workers: int = 4
-    worker_class: str = "sync"
-    threads: int = 1
+    workers: int = 2
+    worker_class: str = "gthread"
+    threads: int = 4
 
     def describe(self) -> str:
         """E.g. "gunicorn -w 4 -k sync"."""
