@@ -49,6 +49,7 @@ def main() -> None:
     os.environ.setdefault("LIXIAO_WX_API_BASE", f"{emulator}/")
     os.environ.setdefault("LIXIAO_WECOM_API_BASE", f"{emulator}/qy/cgi-bin/")
     os.environ.setdefault("LIXIAO_CAS_SERVER_URL", f"{emulator}/cas/")
+    os.environ.setdefault("LIXIAO_WECOM_OAUTH_URL", f"{emulator}/qy/connect/oauth2/authorize")
     VAR.mkdir(parents=True, exist_ok=True)
 
     from server.cli import cli

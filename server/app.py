@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import redis
 from flask import Flask, jsonify, request
 from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
 from server import cache as read_cache
+from server import ops
+from server.api.auth import authenticate_api_request
+from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -21,14 +25,17 @@ from server.state import AppState, close_db
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    """Build the app from settings (read from the environment when not given)."""
+def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | None = None) -> Flask:
+    """Build the app from settings (read from the environment when not given).
+
+    `redis_client` lets several app instances share one in-process stand-in (tests of cross-process sharing).
+    """
     settings = settings or load_settings()
     app = OpenAPI(
         __name__,
         info=Info(title="Lixiao 离校 API", version="1.0.0",
                   description="Graduate departure clearance: students, counter staff and departmental systems."),
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes={**SECURITY_SCHEMES, **DEPARTMENT_SECURITY_SCHEMES},
         validation_error_status=400,
         validation_error_callback=validation_error_response,
         doc_ui=False,
@@ -47,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.globals["help_phone"] = settings.help_phone
     engine = make_engine(settings.database_url)
-    redis_client = make_redis(settings.redis_url)
+    redis_client = redis_client if redis_client is not None else make_redis(settings.redis_url)
     # Registered even when reads are not cached here, so this app's writes retire other processes' entries.
     cache = read_cache.ReadCache(redis_client, settings.database_url, settings.read_cache_seconds)
     read_cache.register(cache, engine)
@@ -61,11 +68,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         cache=cache if settings.read_cache_seconds else None,
     )
     app.teardown_appcontext(close_db)
+    app.before_request(authenticate_api_request)
     app.before_request(_refuse_malformed_json)
     csrf = CSRFProtect(app)
     app.before_request(lambda: None if request.path.startswith("/api/") else _protect_form(csrf))
     register_error_handlers(app)
     _register_routes(app)
+    ops.install(app)
     logging.getLogger("server").setLevel(logging.INFO)
     return app
 
@@ -91,10 +100,20 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import health, student
+    from server.api import auth_routes, certificates, departments, health, student
+    from server.web import binding, certificate_pages, console, counter_pages, login
 
     app.register_api(student.bp)
+    app.register_api(auth_routes.bp)
     app.register_api(health.bp)
+    app.register_api(departments.bp)
+    app.register_blueprint(login.bp)
+    app.register_blueprint(binding.bp)
+    for bp in (certificates.me_bp, certificates.counter_bp, certificates.admin_bp, certificates.keys_bp):
+        app.register_api(bp)
+    app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(counter_pages.bp)
+    app.register_blueprint(console.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]

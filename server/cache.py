@@ -182,6 +182,13 @@ def register(cache: ReadCache, engine: Engine) -> None:
         _registry.setdefault(_url_of(engine), weakref.WeakSet()).add(cache)
 
 
+def unregister(cache: ReadCache) -> None:
+    """Stop telling `cache` about writes (an app being thrown away)."""
+    with _lock:
+        for caches in _registry.values():
+            caches.discard(cache)
+
+
 def _caches_for(engine: Engine) -> list[ReadCache]:
     url = _url_of(engine)
     caches = list(_registry.get(url, ()))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.certificates.service import issue_certificate
 from server.clearance import departments
 from server.clearance.models import Application, Batch, Student
 from server.clearance.records import observe, sync_item_states, write_record
@@ -87,9 +88,11 @@ def _names() -> Iterator[str]:
 
 def demo_cas_users(students: list[Student]) -> list[dict[str, Any]]:
     """CAS emulator accounts: every demo student and staff member, password `demo`."""
-    users = [{"username": s.student_no, "password": DEMO_PASSWORD,
+    # Students are WeCom members too, so the WeCom H5 login can be tried with any demo student number.
+    users = [{"username": s.student_no, "password": DEMO_PASSWORD, "wecom_member": True,
               "attributes": {"cn": s.name, "userType": "student", "department": s.college}} for s in students]
-    users += [{"username": u, "password": DEMO_PASSWORD, "attributes": {"cn": n, "userType": "staff"}}
+    users += [{"username": u, "password": DEMO_PASSWORD, "wecom_member": True,
+               "attributes": {"cn": n, "userType": "staff"}}
               for u, n, *_ in STAFF]
     return users
 
@@ -167,6 +170,11 @@ def _fill_records(session: Session, settings: Settings, student: Student, i: int
     if everything_passes and i % 10 == 2 and i % 3 == 0 and student.batch_id is not None:
         snapshot = {"batch_name": batch_names[student.batch_id],
                     "items": [{"key": r.key, "status": str(r.status), "details": r.details, "updated_at": None}
-                              for r in items]}
-        session.add(Application(student_id=student.id, batch_id=student.batch_id, channel="demo",
-                                submitted_at=now - timedelta(days=1), snapshot=snapshot))
+                              for r in items],
+                    "student": {"student_no": student.student_no, "name": student.name, "college": student.college,
+                                "major": student.major, "degree_level": student.degree_level}}
+        application = Application(student_id=student.id, batch_id=student.batch_id, channel="demo",
+                                  submitted_at=now - timedelta(days=1), snapshot=snapshot)
+        session.add(application)
+        session.flush()
+        issue_certificate(session, settings, application, student, application.submitted_at)

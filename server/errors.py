@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -21,15 +22,23 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"
     TOKEN_EXPIRED = "TOKEN_EXPIRED"  # noqa: S105 -- an error code, not a secret
     NOT_BOUND = "NOT_BOUND"
+    INVALID_LOGIN_CODE = "INVALID_LOGIN_CODE"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    LOGIN_LINK_EXPIRED = "LOGIN_LINK_EXPIRED"
+    NOT_IN_ROSTER = "NOT_IN_ROSTER"
+    WECOM_NOT_MEMBER = "WECOM_NOT_MEMBER"
     FORBIDDEN = "FORBIDDEN"
     BATCH_CLOSED = "BATCH_CLOSED"
     NO_OPEN_BATCH = "NO_OPEN_BATCH"
     NOT_FOUND = "NOT_FOUND"
     STUDENT_NOT_FOUND = "STUDENT_NOT_FOUND"
     CERTIFICATE_NOT_FOUND = "CERTIFICATE_NOT_FOUND"
+    CERTIFICATE_INVALID = "CERTIFICATE_INVALID"
+    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     ALREADY_SUBMITTED = "ALREADY_SUBMITTED"
     ALREADY_HANDED_OVER = "ALREADY_HANDED_OVER"
+    ALREADY_REVOKED = "ALREADY_REVOKED"
     ALREADY_BOUND = "ALREADY_BOUND"
     CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -41,6 +50,15 @@ class ErrorCode(StrEnum):
     PLATFORM_UNAVAILABLE = "PLATFORM_UNAVAILABLE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    DEPARTMENT_READ_ONLY = "DEPARTMENT_READ_ONLY"
+    UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    STALE_TIMESTAMP = "STALE_TIMESTAMP"
+    REPLAYED_REQUEST = "REPLAYED_REQUEST"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
+    RECORDS_REJECTED = "RECORDS_REJECTED"
+    FILE_UNREADABLE = "FILE_UNREADABLE"
 
 
 class ApiError(Exception):
@@ -69,6 +87,11 @@ class ErrorDetail(BaseModel):
     items: list[str] | None = None
     fields: list[dict[str, Any]] | None = None
     retry_after: int | None = None
+    reason: str | None = None
+    certificate: dict[str, Any] | None = None
+    handed_over: list[dict[str, Any]] | None = None
+    revoked_reason: str | None = None
+    rows: list[dict[str, Any]] | None = None
 
 
 class ErrorOut(BaseModel):
@@ -95,7 +118,14 @@ def validation_error_response(exc: ValidationError) -> Response:
 def _json(error: ApiError) -> Response:
     response = jsonify(error.body())
     response.status_code = error.status
+    _retry_after(response, error)
     return response
+
+
+def _retry_after(response: Response, error: ApiError) -> None:
+    # Clients and proxies read the header; the envelope carries the same number for the mini-program.
+    if isinstance(error.extra.get("retry_after"), int):
+        response.headers["Retry-After"] = str(error.extra["retry_after"])
 
 
 _HTTP_CODES = {
@@ -117,28 +147,31 @@ def register_error_handlers(app: Flask) -> None:
     """Answer API clients with the envelope and pages with a friendly page, never a traceback."""
 
     @app.errorhandler(ApiError)
-    def _api_error(error: ApiError) -> Response | tuple[str, int]:
+    def _api_error(error: ApiError) -> Response:
         if _wants_json():
             return _json(error)
-        from flask import render_template
+        from flask import make_response, render_template
 
-        return render_template("error.html", error=error), error.status
+        response = make_response(render_template("error.html", error=error), error.status)
+        _retry_after(response, error)
+        return response
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code, zh, en = _HTTP_CODES.get(status, (ErrorCode.INTERNAL_ERROR, "服务器内部错误", "Internal error"))
         return _api_error(ApiError(status, code, zh, en))
 
     @app.errorhandler(OperationalError)
-    @app.errorhandler(DBAPIError)
-    def _database_down(exc: Exception) -> Response | tuple[str, int]:
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def _database_down(exc: Exception) -> Response:
         log.warning("database unavailable: %s", type(exc).__name__)
         return _api_error(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "服务暂时不可用，请稍后再试",
                                    "The service is temporarily unavailable, try again shortly", retry_after=5))
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _api_error(ApiError(500, ErrorCode.INTERNAL_ERROR, "服务器内部错误，请稍后再试",
                                    "Internal error, please try again later"))

@@ -1,6 +1,7 @@
 """Every model, imported once so Alembic and create_all see the whole schema."""
 
 from server.audit import AuditEntry
+from server.certificates.models import Certificate, CertificateScan, Handover
 from server.clearance.models import (
     ApartmentRecord,
     Application,
@@ -13,9 +14,11 @@ from server.clearance.models import (
     Transition,
 )
 from server.db import Base
+from server.departments.models import DepartmentCredential
 from server.identity.models import ApiSession, Staff, WechatBinding
 
 __all__ = [
     "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "FinanceRecord", "ItemState", "LibraryRecord", "Staff", "Student", "Transition", "WechatBinding",
+    "Certificate", "CertificateScan", "DepartmentCredential", "FinanceRecord", "Handover", "ItemState",
+    "LibraryRecord", "Staff", "Student", "Transition", "WechatBinding",
 ]

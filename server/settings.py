@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -50,10 +51,22 @@ class Settings:
     wecom_secret: str = "demo-wecom-corp-secret"  # noqa: S105 -- the emulator's; refused in production
     wecom_agentid: int = 1000002
     wecom_api_base: str = "http://127.0.0.1:8001/qy/cgi-bin/"
+    # Real WeCom: https://open.weixin.qq.com/connect/oauth2/authorize ; the default is the emulator's.
+    wecom_oauth_url: str = "http://127.0.0.1:8001/qy/connect/oauth2/authorize"
+    # How a WeCom userid names a student: "same" (userid == student number) or a regex with (?P<student_no>…).
+    wecom_userid_rule: str = "same"
+    wx_miniprogram_state: str = "formal"  # developer | trial | formal: which version a subscribe message opens
+    # The JS-SDK the bind page loads so the web-view can navigate back (https://res.wx.qq.com/open/js/
+    # jweixin-1.6.0.js in production); empty offline, where the page just asks the student to go back.
+    wx_jssdk_url: str = ""
     cas_server_url: str = "http://127.0.0.1:8001/cas/"
     cas_version: int = 3
     outside_timeout_seconds: float = 3.0
-    certificate_private_key: str = ""  # PEM; empty in development: generated and kept under var/
+    rate_limit_per_ip: int = 120  # login/bind requests per minute from one address (campus NAT: keep generous)
+    rate_limit_per_key: int = 10  # per minute for one login code, one token or one username
+    certificate_private_key: str = ""  # PEM; empty in development: generated once into certificate_key_file
+    certificate_key_file: str = str(PROJECT_ROOT / "var" / "certificate-signing-key.pem")  # development only
+    certificate_retired_public_keys: str = ""  # PEM public keys of rotated-out signing keys, still verified
     upload_limit_bytes: int = 10 * 1024 * 1024
     read_cache_seconds: int = 300  # sessions and clearance rows cached in Redis for the status page; 0 turns it off
     testing: bool = False
@@ -125,10 +138,18 @@ _ENV_NAMES: dict[str, str] = {
     "wecom_secret": "LIXIAO_WECOM_SECRET",
     "wecom_agentid": "LIXIAO_WECOM_AGENTID",
     "wecom_api_base": "LIXIAO_WECOM_API_BASE",
+    "wecom_oauth_url": "LIXIAO_WECOM_OAUTH_URL",
+    "wecom_userid_rule": "LIXIAO_WECOM_USERID_RULE",
+    "wx_miniprogram_state": "LIXIAO_WX_MINIPROGRAM_STATE",
+    "wx_jssdk_url": "LIXIAO_WX_JSSDK_URL",
     "cas_server_url": "LIXIAO_CAS_SERVER_URL",
     "cas_version": "LIXIAO_CAS_VERSION",
     "outside_timeout_seconds": "LIXIAO_OUTSIDE_TIMEOUT_SECONDS",
+    "rate_limit_per_ip": "LIXIAO_RATE_LIMIT_PER_IP",
+    "rate_limit_per_key": "LIXIAO_RATE_LIMIT_PER_KEY",
     "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
+    "certificate_key_file": "LIXIAO_CERTIFICATE_KEY_FILE",
+    "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
     "read_cache_seconds": "LIXIAO_READ_CACHE_SECONDS",
 }
@@ -165,6 +186,8 @@ def check_settings(settings: Settings) -> None:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")
         if dept.source == "http" and not dept.url:
             raise SettingsError(f"LIXIAO_{key.upper()}_URL is required when its source is http")
+    _check_identity(settings)
+    _check_certificate_keys(settings)
     if not settings.is_production:
         return
     problems = []
@@ -179,7 +202,7 @@ def check_settings(settings: Settings) -> None:
     if settings.wx_secret.startswith("demo-") or settings.wecom_secret.startswith("demo-"):
         problems.append("LIXIAO_WX_SECRET and LIXIAO_WECOM_SECRET must be the real platform secrets")
     emulator_hosts = ("127.0.0.1:8001", "localhost:8001")
-    for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
+    for name in ("wx_api_base", "wecom_api_base", "wecom_oauth_url", "cas_server_url"):
         if any(host in getattr(settings, name) for host in emulator_hosts):
             problems.append(f"{_ENV_NAMES[name]} points at the emulator")
     if not settings.certificate_private_key:
@@ -193,3 +216,36 @@ def check_settings(settings: Settings) -> None:
     ]
     if problems:
         raise SettingsError("refusing to start in production:\n  - " + "\n  - ".join(problems))
+
+
+def _check_certificate_keys(settings: Settings) -> None:
+    """A signing key that does not load would only fail at the first submission; fail at start instead."""
+    from server.certificates.keys import parse_private_key, parse_public_keys
+
+    try:
+        if settings.certificate_private_key:
+            parse_private_key(settings.certificate_private_key)
+        parse_public_keys(settings.certificate_retired_public_keys)
+    except ValueError as exc:
+        raise SettingsError(f"LIXIAO_CERTIFICATE_PRIVATE_KEY / _RETIRED_PUBLIC_KEYS: {exc}") from exc
+
+
+def _check_identity(settings: Settings) -> None:
+    """The WeCom userid rule must compile, and the other identity knobs must be usable."""
+    rule = settings.wecom_userid_rule
+    if rule != "same":
+        try:
+            pattern = re.compile(rule)
+        except re.error as exc:
+            raise SettingsError(f"LIXIAO_WECOM_USERID_RULE is not a valid regex: {exc}") from exc
+        if "student_no" not in pattern.groupindex:
+            raise SettingsError("LIXIAO_WECOM_USERID_RULE must be 'same' or a regex with a (?P<student_no>...) group")
+    if settings.wx_miniprogram_state not in ("developer", "trial", "formal"):
+        raise SettingsError("LIXIAO_WX_MINIPROGRAM_STATE must be developer, trial or formal")
+    if settings.cas_version not in (1, 2, 3):
+        raise SettingsError("LIXIAO_CAS_VERSION must be 1, 2 or 3")
+    if settings.rate_limit_per_ip < 1 or settings.rate_limit_per_key < 1:
+        raise SettingsError("LIXIAO_RATE_LIMIT_PER_IP and LIXIAO_RATE_LIMIT_PER_KEY must be at least 1")
+    for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
+        if not getattr(settings, name).endswith("/"):
+            raise SettingsError(f"{_ENV_NAMES[name]} must end with '/'")

@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from server.app import create_app
+from server.cache import unregister as unregister_read_cache
+from server.certificates.signing import generate_private_key_pem
 from server.db import Base, make_engine, make_session_factory
 from server.migrate import upgrade
 from server.settings import Settings
@@ -75,11 +77,18 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def certificate_key_pem() -> str:
+    """One certificate signing key per run, so no test writes a development key into the checkout's var/."""
+    return generate_private_key_pem()
+
+
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
+def settings(database_url: str, redis_url: str, certificate_key_pem: str) -> Settings:
     """Test settings; tests adjust them with `settings.with_overrides(...)`."""
     return Settings(database_url=database_url, redis_url=redis_url, testing=True,
-                    secret_key="test-secret-key-that-is-long-enough-0123")
+                    secret_key="test-secret-key-that-is-long-enough-0123",
+                    certificate_private_key=certificate_key_pem)
 
 
 def _wipe(url: str) -> None:
@@ -104,6 +113,7 @@ def app(settings: Settings) -> Iterator:
     _wipe(settings.database_url)
     state.redis.flushdb()
     state.engine.dispose()
+    unregister_read_cache(application.extensions["lixiao.read_cache"])  # the next test's writes go to its own app
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, jsonify
 from flask_openapi3 import APIBlueprint, Tag
+from sqlalchemy.orm import Session
 
-from server.api.auth import BEARER, current_student_id, origin
+from server.api.auth import BEARER, PREFETCH, current_student_id, origin
 from server.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -18,8 +21,11 @@ from server.api.schemas import (
     student_out,
 )
 from server.cache import CLEARANCE
+from server.certificates.service import certificate_briefs, list_applications_with_certificates
 from server.clearance import service
+from server.clearance.models import Application
 from server.errors import ErrorOut
+from server.identity.tokens import Principal
 from server.state import app_state, db
 from server.timeutil import utcnow
 
@@ -32,7 +38,7 @@ bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Ta
 def get_clearance():  # type: ignore[no-untyped-def]
     """The four items, whether the student may submit, and what was submitted."""
     session = db()
-    student_id = current_student_id(also=lambda p: (CLEARANCE, p.student_id) if p.student_id is not None else None)
+    student_id = current_student_id(also=_own_clearance)
     clearance = service.read_clearance(session, app_state().clearance, student_id, cached=True,
                                        lookup=g.get("prefetched"))
     if session.in_transaction():
@@ -58,8 +64,22 @@ def get_clearance():  # type: ignore[no-untyped-def]
         "items": [item_out(i) for i in clearance.items],
         "can_submit": clearance.can_submit(now),
         "submit_blockers": blockers,
-        "application": application_out(app, clearance.batch.name if clearance.batch else "") if app else None,
+        "application": _with_certificate(session, app, clearance.batch.name if clearance.batch else ""),
     })
+
+
+def _own_clearance(principal: Principal) -> tuple[str, object] | None:
+    return (CLEARANCE, principal.student_id) if principal.student_id is not None else None
+
+
+PREFETCH[f"{bp.name}.{get_clearance.__name__}"] = _own_clearance
+
+
+def _with_certificate(session: Session, app: Application | None, batch_name: str) -> dict[str, Any] | None:
+    """The application as listed, with its certificate's serial and status."""
+    if app is None:
+        return None
+    return application_out(app, batch_name, certificate_briefs(session, [app.id]).get(app.id))
 
 
 @bp.post("/library-card/cancel", responses={200: ItemOut, 409: ErrorOut, 422: ErrorOut})
@@ -78,12 +98,13 @@ def submit_application(body: ApplicationIn):  # type: ignore[no-untyped-def]
     application = service.submit_application(session, app_state().clearance, current_student_id(),
                                              origin=origin())
     batch_name = application.snapshot.get("batch_name", "")
+    certificate = certificate_briefs(session, [application.id]).get(application.id)
     session.commit()
-    return jsonify(application_out(application, batch_name)), 201
+    return jsonify(application_out(application, batch_name, certificate)), 201
 
 
 @bp.get("/applications", responses={200: ApplicationsOut})
 def list_applications():  # type: ignore[no-untyped-def]
-    """The completed items list: every submitted clearance."""
-    rows = service.list_applications(db(), current_student_id())
-    return jsonify({"applications": [application_out(a, b.name) for a, b in rows]})
+    """The completed items list: every submitted clearance, with its certificate's serial and status."""
+    rows = list_applications_with_certificates(db(), current_student_id())
+    return jsonify({"applications": [application_out(a, b.name, c) for a, b, c in rows]})

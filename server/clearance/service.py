@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import record_audit
 from server.cache import CLEARANCE, Lookup, ReadCache, dump_row, load_row, written_in
+from server.certificates.service import issue_certificate
 from server.clearance import departments
 from server.clearance.models import (
     ApartmentRecord,
@@ -225,7 +226,7 @@ def cancel_library_card(session: Session, deps: ClearanceDeps, student_id: int, 
 
 def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *, actor: str | None = None,
                        origin: str = "", channel: str = "api") -> Application:
-    """Submit the clearance: all four passed, inside the window, once per batch (the database guarantees once)."""
+    """Submit once per batch (the database ensures it), all four passed, in the window; issues the certificate."""
     _lock_student(session, student_id)
     now = deps.now()
     student, batch, rows, application = _load(session, student_id)
@@ -261,6 +262,7 @@ def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *
     record_audit(session, actor=actor, action="application.submit", entity=f"application:{application.id}",
                  before=None, after={"student_no": student.student_no, "batch_id": batch.id, "channel": channel},
                  origin=origin)
+    issue_certificate(session, deps.settings, application, student, now)
     return application
 
 

@@ -21,7 +21,7 @@ def create_emulator_app(config: EmulatorConfig | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in answers
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["lixiao_emulators"] = EmulatorState(config or EmulatorConfig())
-    for blueprint in (wechat.bp, wecom.bp, cas.bp, control.bp):
+    for blueprint in (wechat.bp, wecom.bp, wecom.oauth_bp, cas.bp, control.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")

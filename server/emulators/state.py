@@ -18,7 +18,7 @@ from .config import CasUser, EmulatorConfig
 
 # Endpoint names the control API accepts in POST /_control/faults.
 WECHAT_APIS = ("token", "stable_token", "jscode2session", "subscribe_send", "wxacode")
-WECOM_APIS = ("wecom_token", "wecom_getuserinfo", "wecom_send")
+WECOM_APIS = ("wecom_token", "wecom_getuserinfo", "wecom_send", "wecom_authorize")
 CAS_APIS = ("cas_login", "cas_validate", "cas_logout")
 KNOWN_APIS = (*WECHAT_APIS, *WECOM_APIS, *CAS_APIS)
 

@@ -1,18 +1,30 @@
-"""Emulated WeCom (企业微信) server API (qyapi.weixin.qq.com), served under /qy/cgi-bin/."""
+"""Emulated WeCom (企业微信) server API (qyapi.weixin.qq.com), served under /qy/cgi-bin/.
+
+Also the OAuth2 authorize page (open.weixin.qq.com/connect/oauth2/authorize) at /qy/connect/oauth2/authorize:
+it answers at once with a redirect to `redirect_uri?code=…&state=…`, the code naming the user given by the
+`userid` query parameter or, failing that, the `emu_wecom_userid` cookie (set by the first visit with
+`userid`); with neither it shows a one-field form asking for a userid. Members resolve to their userid,
+anyone else to a per-corp openid, as with POST /_control/wecom/code.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections import deque
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
 
 from .state import EmulatorState, get_state, platform_call, wx_error
 
 bp = Blueprint("wecom", __name__, url_prefix="/qy/cgi-bin")
+oauth_bp = Blueprint("wecom_oauth", __name__, url_prefix="/qy/connect/oauth2")
+
+USERID_COOKIE = "emu_wecom_userid"
 
 WECOM_FAMILY = ("wecom",)
 MSGTYPES = ("text", "textcard", "markdown", "news", "template_card", "image", "file")
@@ -169,3 +181,52 @@ def send_message() -> Response:
         "msgid": msgid,
     }
     return jsonify(answer)
+
+
+_CHOOSE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>企业微信授权 WeCom authorize (emulator)</title></head>
+<body><main style="max-width:360px;margin:8vh auto;font-family:system-ui,sans-serif">
+<h1>企业微信授权（模拟器）</h1><p>WeCom authorize (emulator): who is using WeCom?</p>
+{% if message %}<p role="alert">{{ message }}</p>{% endif %}
+<form method="get">{% for name, value in params %}
+<input type="hidden" name="{{ name }}" value="{{ value }}">{% endfor %}
+<label for="userid">企业微信账号 userid</label> <input id="userid" name="userid" required>
+<button type="submit">继续 Continue</button></form></main></body></html>"""
+
+
+def _authorize_problem(state: EmulatorState) -> str | None:
+    """Check the authorize parameters like WeCom does (appid, scope, trusted redirect domain)."""
+    args = request.args
+    if args.get("appid") != state.config.wecom_corpid:
+        return "appid 与企业 corpid 不符 / appid is not this corp's corpid (40013)"
+    if args.get("response_type") != "code" or args.get("scope") not in ("snsapi_base", "snsapi_privateinfo"):
+        return "response_type 须为 code，scope 须为 snsapi_base 或 snsapi_privateinfo / bad response_type or scope"
+    redirect_uri = args.get("redirect_uri", "")
+    if not redirect_uri or not any(re.match(p, redirect_uri) for p in state.config.cas_service_patterns):
+        return "redirect_uri 不在可信域名内 / redirect_uri is not a trusted domain (50001)"
+    return None
+
+
+@oauth_bp.get("/authorize")
+@platform_call("wecom_authorize")
+def authorize() -> Response:
+    """Redirect straight back with a fresh code for the chosen userid (query parameter or cookie)."""
+    state = get_state()
+    problem = _authorize_problem(state)
+    if problem is not None:
+        return Response(render_template_string(_CHOOSE, message=problem, params=[]), status=400, mimetype="text/html")
+    userid = (request.args.get("userid") or request.cookies.get(USERID_COOKIE) or "").strip()
+    if not userid:
+        params = [(k, v) for k, v in request.args.items() if k != "userid"]
+        return Response(render_template_string(_CHOOSE, message=None, params=params), mimetype="text/html")
+    with state.lock:
+        member = userid in state.wecom_members
+        subject = userid if member else wecom_openid(state.config.wecom_corpid, userid)
+        code = state.mint_code(state.wecom_codes, subject, is_member=member)
+    target = request.args["redirect_uri"]
+    separator = "&" if "?" in target else "?"
+    response = redirect(f"{target}{separator}{urlencode({'code': code, 'state': request.args.get('state', '')})}")
+    if request.args.get("userid"):
+        response.set_cookie(USERID_COOKIE, userid, path="/qy/connect", httponly=True, samesite="Lax")
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -27,14 +27,20 @@ class ApiSession(Base):
 
 
 class WechatBinding(Base):
-    """One WeChat identity ↔ one student, both ways unique."""
+    """One WeChat identity ↔ one person (a student, or a staff member using the counter mode), unique both ways."""
 
     __tablename__ = "wechat_bindings"
-    __table_args__ = (UniqueConstraint("openid"), UniqueConstraint("student_id"))
+    __table_args__ = (
+        UniqueConstraint("openid"),
+        UniqueConstraint("student_id"),
+        UniqueConstraint("staff_id"),
+        CheckConstraint("(student_id IS NULL) <> (staff_id IS NULL)", name="one_person"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str] = mapped_column(String(64))
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
+    student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), default=None)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -42,11 +42,36 @@ def issue_token(
     staff_id: int | None = None,
 ) -> str:
     """Create a session row and the token that names it."""
+    return issue_session(session, secret_key, channel=channel, now=now, ttl_seconds=ttl_seconds, openid=openid,
+                         student_id=student_id, staff_id=staff_id)[1]
+
+
+def issue_session(
+    session: Session,
+    secret_key: str,
+    *,
+    channel: str,
+    now: datetime,
+    ttl_seconds: int,
+    openid: str | None = None,
+    student_id: int | None = None,
+    staff_id: int | None = None,
+) -> tuple[ApiSession, str]:
+    """Like issue_token, also handing back the session row (its id keys server-side data)."""
     row = ApiSession(id=secrets.token_urlsafe(32), channel=channel, openid=openid, student_id=student_id,
                      staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     session.add(row)
     session.flush()
-    return sign_session_id(secret_key, row.id)
+    return row, sign_session_id(secret_key, row.id)
+
+
+def live_session(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> ApiSession:
+    """The session row of a valid token (for flows that change it, like binding), or a 401."""
+    session_id, _signed_at = read_token(secret_key, token, ttl_seconds=ttl_seconds)
+    row = session.get(ApiSession, session_id)
+    principal_of(row, now)  # raises the fitting 401
+    assert row is not None  # principal_of refused a missing row
+    return row
 
 
 def sign_session_id(secret_key: str, session_id: str) -> str:

@@ -15,6 +15,7 @@ from tests.factories import ALL_PASSED, cleared_student, make_batch, make_studen
 STATUS = "/api/v1/me/clearance"
 # Resolving the bearer token (one row) + the student, batch, four records and application (one joined row).
 MAX_STATEMENTS = 2
+CERTIFICATE = 1  # a submitted student's certificate serial and status (never cached: it changes at the counter)
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
@@ -79,17 +80,19 @@ def test_status_stays_within_the_statement_budget(status_app, status_api, sessio
         with counting(engine) as statements:
             response = status_api(token).get(STATUS)
         assert response.status_code == 200, (name, response.text)
-        assert len(statements) <= MAX_STATEMENTS, (name, statements)
+        assert len(statements) <= MAX_STATEMENTS + (CERTIFICATE if name == "submitted" else 0), (name, statements)
         assert statements, "the first read of a student goes to the database"
 
 
 def test_a_repeated_status_read_is_answered_from_the_cache(status_app, status_api, session, settings):
     tokens = _students(session, settings)
+    assert status_api(tokens["submitted"]).post("/api/v1/me/application").status_code == 201
     engine = status_app.extensions["lixiao"].engine
     cached = status_app.extensions["lixiao"].cache is not None
-    for token in tokens.values():
+    for name, token in tokens.items():
         first = status_api(token).get(STATUS)
         with counting(engine) as statements:
             again = status_api(token).get(STATUS)
         assert again.json() == first.json()
-        assert len(statements) == (0 if cached else MAX_STATEMENTS), statements
+        extra = CERTIFICATE if name == "submitted" else 0
+        assert len(statements) == (0 if cached else MAX_STATEMENTS) + extra, (name, statements)

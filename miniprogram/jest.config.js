@@ -1,0 +1,5 @@
+module.exports = {
+  testEnvironment: 'jsdom',
+  testMatch: ['<rootDir>/test/**/*.test.js'],
+  snapshotSerializers: ['miniprogram-simulate/jest-snapshot-plugin'],
+}

@@ -1,0 +1,34 @@
+// The clearance certificate: its status, the QR code drawn from qr_text, and how to print it on a PC.
+const i18n = require('../../i18n/index')
+const certificate = require('../../services/certificate')
+const { loadInto } = require('../../utils/page')
+const { certificateView } = require('../../utils/present/certificate')
+const ui = require('../../utils/ui')
+
+const NO_CERTIFICATE = ['CERTIFICATE_NOT_FOUND', 'NOT_FOUND']
+
+Component({
+  data: { t: {}, loading: true, error: null, view: null, qrFailed: false },
+  methods: {
+    onLoad() {
+      this.setData({ t: i18n.dict() })
+      ui.setTitle('certificate.title')
+      return this.load()
+    },
+    async onPullDownRefresh() {
+      await this.load()
+      wx.stopPullDownRefresh()
+    },
+    load() {
+      return loadInto(this, certificate.fetchCertificate, certificateView, {
+        onError: (err) => (NO_CERTIFICATE.includes(err.code) ? null : undefined),
+      })
+    },
+    onQrError() {
+      this.setData({ qrFailed: true })
+    },
+    copyLink() {
+      wx.setClipboardData({ data: this.data.view.verifyUrl })
+    },
+  },
+})

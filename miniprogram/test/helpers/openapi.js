@@ -1,0 +1,108 @@
+// Compares utils/contract.js with an OpenAPI 3.x document without relying on schema names:
+// property names are collected from every schema, enum/const values from anywhere in the document.
+
+function walk(node, visit) {
+  if (Array.isArray(node)) {
+    node.forEach((child) => walk(child, visit))
+  } else if (node && typeof node === 'object') {
+    visit(node)
+    Object.values(node).forEach((child) => walk(child, visit))
+  }
+}
+
+function collect(doc) {
+  const properties = new Set()
+  const enumValues = new Set()
+  let freeFormDetails = false
+  walk(doc, (node) => {
+    if (node.properties && typeof node.properties === 'object' && !Array.isArray(node.properties)) {
+      Object.keys(node.properties).forEach((name) => properties.add(name))
+      const details = node.properties.details
+      if (details && !details.properties && !details.$ref && !details.anyOf && !details.oneOf && !details.allOf) {
+        freeFormDetails = true
+      }
+    }
+    if (Array.isArray(node.enum)) node.enum.forEach((v) => enumValues.add(v))
+    if (Object.prototype.hasOwnProperty.call(node, 'const') && typeof node.const !== 'object') enumValues.add(node.const)
+  })
+  const schemas = (doc.components && doc.components.schemas) || {}
+  const errorCodeSchema = schemas.ErrorCode
+  const errorCodes = errorCodeSchema && Array.isArray(errorCodeSchema.enum) ? new Set(errorCodeSchema.enum) : null
+  return { properties, enumValues, errorCodes, freeFormDetails }
+}
+
+// "/api/v1/me/clearance" may be listed as is or relative to a server URL such as "/api/v1".
+function hasOperation(doc, method, path) {
+  const paths = doc.paths || {}
+  const prefixes = ['']
+  for (const server of doc.servers || []) {
+    const m = /^(?:https?:\/\/[^/]+)?(\/.*?)\/?$/.exec(server.url || '')
+    if (m && m[1] !== '/') prefixes.push(m[1])
+  }
+  return prefixes.some((prefix) => {
+    if (prefix && !path.startsWith(prefix)) return false
+    const entry = paths[path.slice(prefix.length)]
+    return Boolean(entry && entry[method.toLowerCase()])
+  })
+}
+
+function missingFields(found, groups) {
+  const out = []
+  for (const [group, names] of Object.entries(groups)) {
+    for (const name of names) {
+      if (!found.properties.has(name)) out.push(`field "${name}" (${group}) is not a property of any schema`)
+    }
+  }
+  return out
+}
+
+function missingValues(found, groups) {
+  const out = []
+  for (const [group, values] of Object.entries(groups)) {
+    for (const value of values) {
+      if (!found.enumValues.has(value)) out.push(`value "${value}" (${group}) is in no enum`)
+    }
+  }
+  return out
+}
+
+// ITEM.details documented only as a free-form object (no detail field visible anywhere): its fields
+// cannot be checked, so they are reported as warnings; once any is documented, all are required.
+function detailsUnchecked(found, contract) {
+  const names = Object.values(contract.DETAIL_FIELDS).flat().filter((n) => !Object.values(contract.FIELDS).flat().includes(n))
+  return found.freeFormDetails && !names.some((n) => found.properties.has(n))
+}
+
+// Everything in the contract module that the document does not have, as readable lines.
+function problems(doc, contract) {
+  const found = collect(doc)
+  const out = missingFields(found, contract.FIELDS).concat(missingValues(found, contract.ENUMS))
+  if (!detailsUnchecked(found, contract)) {
+    out.push(...missingFields(found, contract.DETAIL_FIELDS), ...missingValues(found, contract.DETAIL_ENUMS))
+  }
+  const codes = found.errorCodes || found.enumValues
+  const where = found.errorCodes ? 'components.schemas.ErrorCode.enum' : 'any enum (no ErrorCode schema)'
+  for (const code of Object.keys(contract.ERROR_CODES)) {
+    if (!codes.has(code)) out.push(`error code "${code}" is not in ${where}`)
+  }
+  for (const [name, ep] of Object.entries(contract.ENDPOINTS)) {
+    if (!hasOperation(doc, ep.method, ep.path)) out.push(`endpoint ${name}: ${ep.method} ${ep.path} is not in paths`)
+  }
+  return out
+}
+
+// What could not be checked because ITEM.details is free-form in the document.
+function warnings(doc, contract) {
+  const found = collect(doc)
+  if (!detailsUnchecked(found, contract)) return []
+  return missingFields(found, contract.DETAIL_FIELDS).concat(missingValues(found, contract.DETAIL_ENUMS))
+}
+
+// Server error codes the app has no own text for (it still shows the server's message for them).
+function unknownServerCodes(doc, contract) {
+  const found = collect(doc)
+  if (!found.errorCodes) return []
+  return [...found.errorCodes].filter((code) => !Object.prototype.hasOwnProperty.call(contract.ERROR_CODES, code))
+}
+
+module.exports = { collect, problems, warnings, hasOperation, unknownServerCodes }

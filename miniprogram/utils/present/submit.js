@@ -1,0 +1,27 @@
+// Texts for the submit page: the outcome of POST /api/v1/me/application.
+const i18n = require('../../i18n/index')
+const errors = require('../errors')
+const { formatTime } = require('../format')
+
+function submittedView(application) {
+  return {
+    id: application.id,
+    batchName: application.batch_name || '',
+    submittedText: i18n.t('submit.done_at', { time: formatTime(application.submitted_at) }),
+    hasCertificate: Boolean(application.certificate),
+  }
+}
+
+// ITEMS_NOT_PASSED may list the items (as keys or as {key}); name them after the message.
+function submitErrorText(err) {
+  const message = errors.messageOf(err)
+  const listed = err && err.code === 'ITEMS_NOT_PASSED' && err.envelope && err.envelope.items
+  if (!Array.isArray(listed) || !listed.length) return message
+  const names = listed.map((it) => {
+    const key = typeof it === 'string' ? it : it && it.key
+    return i18n.has('items.' + key) ? i18n.t('items.' + key) : String(key)
+  })
+  return message + '\n' + i18n.t('submit.not_passed_items') + names.join(i18n.lang() === 'en' ? ', ' : '、')
+}
+
+module.exports = { submittedView, submitErrorText }

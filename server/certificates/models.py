@@ -1,0 +1,70 @@
+"""Issued certificates, every scan of one, and what was handed over against it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, UTCDateTime
+from server.timeutil import utcnow
+
+# What the counter hands over against a certificate, each at most once.
+HANDOVER_ITEMS: dict[str, tuple[str, str]] = {
+    "diploma": ("毕业证书", "Diploma"),
+    "degree_certificate": ("学位证书", "Degree certificate"),
+    "archive_transfer": ("档案转递", "Personal file transfer"),
+    "party_transfer": ("党组织关系转接", "Party membership transfer"),
+}
+SCAN_RESULTS = ("valid", "revoked", "unknown", "invalid")
+
+
+class Certificate(Base):
+    """The clearance certificate of one application: a serial and the signed token its QR code carries."""
+
+    __tablename__ = "certificates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial: Mapped[str] = mapped_column(String(32), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    token: Mapped[str] = mapped_column(String(512))
+    key_id: Mapped[str] = mapped_column(String(8))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class CertificateScan(Base):
+    """One verification attempt: who scanned what, when, through which channel, and the answer."""
+
+    __tablename__ = "certificate_scans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), default=None, index=True)
+    # A hash and, for certificate URLs only, a short prefix; never the whole text: a scanner types whatever it
+    # reads (an ID card, a payment code), and the hash still finds repeated scans of the same text.
+    text_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    text_prefix: Mapped[str] = mapped_column(String(24))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    result: Mapped[str] = mapped_column(String(16))  # valid | revoked | unknown | invalid
+    reason: Mapped[str | None] = mapped_column(String(32), default=None)  # why invalid (InvalidReason)
+    channel: Mapped[str] = mapped_column(String(16))  # public | console | console-wecom | api-<token channel>
+    origin: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Handover(Base):
+    """Something handed to the student at the counter against a certificate; recorded once per item."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (UniqueConstraint("certificate_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    item: Mapped[str] = mapped_column(String(32))  # a HANDOVER_ITEMS key
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+

@@ -1,0 +1,257 @@
+"""Certificate operations: issue on submission, look up, hand over, revoke.
+
+Services flush and never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.audit import record_audit
+from server.certificates.keys import key_ring
+from server.certificates.models import HANDOVER_ITEMS, Certificate, Handover
+from server.certificates.qr import verification_url
+from server.certificates.signing import CertificatePayload, sign_certificate
+from server.clearance.models import Application, Batch, Student
+from server.errors import ApiError, ErrorCode
+from server.identity.models import Staff
+from server.settings import Settings
+from server.timeutil import SHANGHAI, iso
+
+SERIAL_PREFIX = "LX"
+VALID, REVOKED, HANDED_OVER = "valid", "revoked", "handed_over"
+
+
+@dataclass(frozen=True)
+class HandoverEntry:
+    """One item handed over, with who did it."""
+
+    item: str
+    staff: Staff
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    """A certificate with everything shown beside it: the student, the application and the hand-overs."""
+
+    certificate: Certificate
+    student: Student
+    application: Application
+    batch: Batch
+    handovers: list[HandoverEntry]
+
+    @property
+    def status(self) -> str:
+        """valid, revoked, or handed_over once anything was handed over."""
+        return certificate_status(self.certificate, bool(self.handovers))
+
+
+def certificate_status(certificate: Certificate, any_handed_over: bool) -> str:
+    """Revoked wins over handed over; handed over means at least one item left the counter."""
+    if certificate.revoked_at is not None:
+        return REVOKED
+    return HANDED_OVER if any_handed_over else VALID
+
+
+def serial_for(application_id: int, issued_at: datetime) -> str:
+    """`LX<year>-<application id, 6+ digits>`: unique because the application id is, so no race and no counter."""
+    return f"{SERIAL_PREFIX}{issued_at.astimezone(SHANGHAI).year}-{application_id:06d}"
+
+
+def issue_certificate(session: Session, settings: Settings, application: Application, student: Student,
+                      now: datetime) -> Certificate:
+    """Sign and store the certificate of a just-submitted application, in the caller's transaction."""
+    issued_at = now.replace(microsecond=0)  # the token carries whole seconds; keep the row identical
+    ring = key_ring(settings)
+    serial = serial_for(application.id, issued_at)
+    payload = CertificatePayload(serial=serial, student_no=student.student_no, batch_id=application.batch_id,
+                                 issued_at=int(issued_at.timestamp()))
+    certificate = Certificate(serial=serial, application_id=application.id, student_id=student.id,
+                              token=sign_certificate(ring.signing, payload), key_id=ring.kid, issued_at=issued_at)
+    session.add(certificate)
+    session.flush()
+    record_audit(session, actor="system:certificates", action="certificate.issue",
+                 entity=f"certificate:{serial}", before=None,
+                 after={"application_id": application.id, "key_id": ring.kid}, origin="")
+    _announce_issued(session, student, certificate)
+    return certificate
+
+
+def _announce_issued(session: Session, student: Student, certificate: Certificate) -> None:
+    """INTEGRATION(messaging): the single call site for the "certificate issued" push.
+
+    wip/messaging provides the outbox hook; when it is merged, replace this body with
+    `from server.messaging.outbox import enqueue_certificate_issued` (at the top) and
+    `enqueue_certificate_issued(session, student, certificate.serial, certificate.issued_at)` —
+    it writes an outbox row in this, the submitting, transaction.
+    """
+
+
+def verify_url(settings: Settings, certificate: Certificate) -> str:
+    """The URL the QR code holds: `{public_base_url}/v/{token}`."""
+    return verification_url(settings.public_base_url, certificate.token)
+
+
+def _handovers(session: Session, certificate_id: int) -> list[HandoverEntry]:
+    rows = session.execute(
+        select(Handover, Staff).join(Staff, Handover.staff_id == Staff.id)
+        .where(Handover.certificate_id == certificate_id).order_by(Handover.at, Handover.id)
+    ).all()
+    return [HandoverEntry(h.item, s, h.at) for h, s in rows]
+
+
+def _record(session: Session, where: Any) -> CertificateRecord | None:
+    found = session.execute(
+        select(Certificate, Student, Application, Batch)
+        .join(Student, Certificate.student_id == Student.id)
+        .join(Application, Certificate.application_id == Application.id)
+        .join(Batch, Application.batch_id == Batch.id)
+        .where(where).order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(1)
+    ).first()
+    if found is None:
+        return None
+    certificate, student, application, batch = found
+    return CertificateRecord(certificate, student, application, batch, _handovers(session, certificate.id))
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, ErrorCode.CERTIFICATE_NOT_FOUND, "未找到离校证明", "Certificate not found")
+
+
+def student_certificate(session: Session, student_id: int) -> CertificateRecord:
+    """The student's newest certificate, or 404 CERTIFICATE_NOT_FOUND (nothing submitted yet)."""
+    record = _record(session, Certificate.student_id == student_id)
+    if record is None:
+        raise ApiError(404, ErrorCode.CERTIFICATE_NOT_FOUND, "尚未提交离校申请，还没有离校证明",
+                       "No certificate yet: the clearance has not been submitted")
+    return record
+
+
+def certificate_by_serial(session: Session, serial: str) -> CertificateRecord:
+    """A certificate by its serial, or 404."""
+    record = _record(session, Certificate.serial == serial)
+    if record is None:
+        raise _not_found()
+    return record
+
+
+def certificate_record(session: Session, certificate_id: int) -> CertificateRecord:
+    """A certificate by id (after a scan found it)."""
+    record = _record(session, Certificate.id == certificate_id)
+    if record is None:
+        raise _not_found()
+    return record
+
+
+def certificate_briefs(session: Session, application_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """`{application_id: {"serial", "status"}}` for many applications in one query."""
+    ids = list(application_ids)
+    if not ids:
+        return {}
+    handed = exists().where(Handover.certificate_id == Certificate.id)
+    rows = session.execute(
+        select(Certificate, handed.label("handed")).where(Certificate.application_id.in_(ids))
+    ).all()
+    return {c.application_id: {"serial": c.serial, "status": certificate_status(c, bool(h))} for c, h in rows}
+
+
+def list_applications_with_certificates(session: Session, student_id: int
+                                        ) -> list[tuple[Application, Batch, dict[str, str] | None]]:
+    """The completed items list with each certificate's serial and status, in one joined query."""
+    handed = exists().where(Handover.certificate_id == Certificate.id)
+    rows = session.execute(
+        select(Application, Batch, Certificate, handed.label("handed"))
+        .join(Batch, Application.batch_id == Batch.id)
+        .outerjoin(Certificate, Certificate.application_id == Application.id)
+        .where(Application.student_id == student_id).order_by(Application.submitted_at.desc())
+    ).all()
+    return [(a, b, {"serial": c.serial, "status": certificate_status(c, bool(h))} if c is not None else None)
+            for a, b, c, h in rows]
+
+
+def _lock(session: Session, serial: str) -> Certificate:
+    """The certificate row, locked so concurrent hand-overs and revocations serialise."""
+    certificate = session.scalars(select(Certificate).where(Certificate.serial == serial).with_for_update()).first()
+    if certificate is None:
+        raise _not_found()
+    return certificate
+
+
+def _revoked(certificate: Certificate) -> ApiError:
+    return ApiError(422, ErrorCode.CERTIFICATE_REVOKED,
+                    f"该离校证明已被撤销：{certificate.revoked_reason}",
+                    f"This certificate was revoked: {certificate.revoked_reason}",
+                    certificate={"serial": certificate.serial, "status": REVOKED,
+                                 "revoked_reason": certificate.revoked_reason})
+
+
+def record_handover(session: Session, serial: str, items: Sequence[str], staff: Staff, now: datetime, *,
+                    origin: str = "") -> CertificateRecord:
+    """Record each item handed over, all or nothing: any item already recorded is a 409 naming who and when."""
+    unknown = [i for i in items if i not in HANDOVER_ITEMS]
+    if not items or unknown:
+        raise ApiError(400, ErrorCode.VALIDATION_ERROR, "请选择要登记的交接事项", "Choose what was handed over",
+                       items=unknown)
+    wanted = list(dict.fromkeys(items))  # a repeated item in one request means it once
+    certificate = _lock(session, serial)
+    if certificate.revoked_at is not None:
+        raise _revoked(certificate)
+    done = [e for e in _handovers(session, certificate.id) if e.item in wanted]
+    if done:
+        raise _already_handed_over(done)
+    session.add_all([Handover(certificate_id=certificate.id, item=i, staff_id=staff.id, at=now) for i in wanted])
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the unique constraint still guards a writer that slipped past the lock
+        raise ApiError(409, ErrorCode.ALREADY_HANDED_OVER, "已登记过交接，请刷新后查看",
+                       "Already handed over; reload to see by whom") from exc
+    record_audit(session, actor=f"staff:{staff.username}", action="certificate.handover",
+                 entity=f"certificate:{serial}", before=None, after={"items": wanted}, origin=origin)
+    return certificate_record(session, certificate.id)
+
+
+def _already_handed_over(done: list[HandoverEntry]) -> ApiError:
+    first = done[0]
+    title, title_en = HANDOVER_ITEMS[first.item]
+    who = first.staff.name or first.staff.username
+    at = first.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return ApiError(409, ErrorCode.ALREADY_HANDED_OVER, f"{title}已于 {at} 由 {who} 交接，不能重复登记",
+                    f"{title_en} was already handed over by {who} at {at}",
+                    handed_over=[handover_out(e) for e in done])
+
+
+def handover_out(entry: HandoverEntry) -> dict[str, Any]:
+    """One hand-over as the API shows it."""
+    title, title_en = HANDOVER_ITEMS[entry.item]
+    return {"item": entry.item, "title": title, "title_en": title_en,
+            "by": entry.staff.name or entry.staff.username, "by_username": entry.staff.username,
+            "at": iso(entry.at)}
+
+
+def revoke_certificate(session: Session, serial: str, reason: str, staff: Staff, now: datetime, *,
+                       origin: str = "") -> CertificateRecord:
+    """Revoke with a reason (administrators only; the view checks), audited; revoking twice is a 409."""
+    reason = reason.strip()
+    if not 2 <= len(reason) <= 200:
+        raise ApiError(400, ErrorCode.VALIDATION_ERROR, "请填写撤销原因（2–200 字）",
+                       "Give a reason for the revocation (2–200 characters)")
+    certificate = _lock(session, serial)
+    if certificate.revoked_at is not None:
+        raise ApiError(409, ErrorCode.ALREADY_REVOKED, "该离校证明已被撤销", "This certificate is already revoked",
+                       revoked_reason=certificate.revoked_reason)
+    certificate.revoked_at = now
+    certificate.revoked_by = staff.id
+    certificate.revoked_reason = reason
+    session.flush()
+    record_audit(session, actor=f"staff:{staff.username}", action="certificate.revoke",
+                 entity=f"certificate:{serial}", before={"revoked": False},
+                 after={"revoked": True, "reason": reason}, origin=origin)
+    return certificate_record(session, certificate.id)
