@@ -172,8 +172,14 @@ def _normal(url: str) -> str:
     return f"{u.get_backend_name()}://{u.host or ''}:{u.port or ''}/{u.database or ''}"
 
 
+_urls: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def _url_of(engine: Engine) -> str:
-    return _normal(engine.url.render_as_string(hide_password=False))
+    url = _urls.get(engine)
+    if url is None:
+        url = _urls[engine] = _normal(engine.url.render_as_string(hide_password=False))
+    return url
 
 
 def register(cache: ReadCache, engine: Engine) -> None:
@@ -249,6 +255,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _after_flush(session: Session, _context: Any) -> None:
     _thread.flushing = False
     session.info["lixiao_wrote"] = True
+    if not _caches_for(session.get_bind()):
+        return  # nobody to tell (a tool without Redis): skip looking at every flushed object
     exact, whole = _stale_of_flush(session)
     pending = session.info.setdefault("lixiao_stale", ({CLEARANCE: set(), SESSIONS: set()}, set()))
     for kind, idents in exact.items():

@@ -2,8 +2,8 @@
 
 A slot module (`scripts/bench/import_bench.py`, `scripts/bench/push_bench.py`) has `main(argv=None)`. The harness
 calls it with `argv=[]`, the bench database and Redis named in LIXIAO_BENCH_DATABASE_URL / LIXIAO_BENCH_REDIS_URL,
-and reads the ratio from what `main()` returns — a mapping with "ratio" (and optionally "summary"), or a bare
-number — or, failing that, from a `ratio=<number>` (or `ratio: <number>`) in what it printed.
+and reads the ratio from what `main()` returns — a mapping with "ratio" (and optionally "summary"), import_bench's
+mapping of rows/s, or a bare number — or, failing that, from a `ratio=<number>` (or `ratio: <number>`) printed.
 """
 
 from __future__ import annotations
@@ -64,6 +64,11 @@ def run_slot(module: str) -> SlotResult:
 def _interpret(answer: Any, printed: str) -> SlotResult:
     if isinstance(answer, Mapping) and isinstance(answer.get("ratio"), int | float):
         return SlotResult(float(answer["ratio"]), str(answer.get("summary", "")) or _tail(printed))
+    if isinstance(answer, Mapping) and "raw_executemany" in answer and "library_import" in answer:
+        # import_bench.py's own shape: rows/s of the full import and of the raw executemany
+        measured, raw = answer["library_import"]["rows_per_second"], answer["raw_executemany"]["rows_per_second"]
+        return SlotResult(measured / raw if raw else 0.0,
+                          f"import {measured:,.0f} rows/s vs raw executemany {raw:,.0f} rows/s")
     if isinstance(answer, float):
         return SlotResult(answer, _tail(printed))
     found = _RATIO.findall(printed)
