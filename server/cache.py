@@ -4,8 +4,9 @@ Why it stays correct:
 - Every cached row set has a version in Redis (per student, per session), and each kind a generation, both random
   values replaced on every change. An entry carries the generation and version its reader saw *before* reading the
   database; it counts only while both are unchanged, so whatever a write did, the entries read before it stop
-  counting. A version or generation that is missing (never set, expired, evicted, flushed) is made afresh with a
-  new random value before the database is read, so a lost key can only make entries stop counting.
+  counting. A version or generation that is missing (never set, expired, evicted, flushed) is made afresh, with a
+  new random value and only if still missing, when the entry is stored, so a lost key can only make entries stop
+  counting.
 - An ORM flush names the exact students and sessions it writes: their versions are replaced when it flushes and again
   after the commit, so an entry read before the commit never matches. Any other write to a watched table — Core or
   textual SQL, bulk updates, imports — replaces its kind's generation when it first writes and again just before it
@@ -62,15 +63,20 @@ _WATCHED = re.compile(r"\b(" + "|".join(_TABLE_KINDS) + r")\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Lookup:
-    """A cache read: the payload when it still counts, the stamp (generation:version) an entry read now would
-    carry, and whether one may be stored."""
+    """A cache read: the payload when it still counts; the generation and version seen (None: not there yet, and
+    made by the store); whether an entry may be stored."""
 
+    kind: str
+    ident: object
     value: str | None
-    stamp: str
+    generation: str | None
+    version: str | None
     may_store: bool
 
-
-_MISS = Lookup(None, "", False)
+    @property
+    def stamp(self) -> str | None:
+        """generation:version, or None when either is missing."""
+        return None if self.generation is None or self.version is None else f"{self.generation}:{self.version}"
 
 
 class ReadCache:
@@ -82,54 +88,66 @@ class ReadCache:
         self.local: dict[str, Any] = {}  # in-process copies that callers check against Redis on every use
         self.prefix = f"lixiao:rc:{hashlib.sha256(_normal(database_url).encode()).hexdigest()[:12]}:"
 
+    def _key(self, kind: str, part: str, ident: object = None) -> str:
+        return f"{self.prefix}{kind}:{part}" if ident is None else f"{self.prefix}{kind}:{part}:{ident}"
+
     def lookup(self, kind: str, ident: object) -> Lookup:
         """The entry of `ident`, if nothing it was read from changed since."""
         return self.lookup_many([(kind, ident)])[0]
 
-    def lookup_many(self, wanted: list[tuple[str, object]]) -> list[Lookup]:
-        """Several lookups in one round trip to Redis (two when a generation or version has to be created)."""
+    def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None) -> list[Lookup]:
+        """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run)."""
         kinds = sorted({kind for kind, _ in wanted})
         keys: list[str] = []
         for kind, ident in wanted:
-            keys += [f"{self.prefix}{kind}:e:{ident}", f"{self.prefix}{kind}:v:{ident}"]
+            keys += [self._key(kind, "e", ident), self._key(kind, "v", ident)]
         for kind in kinds:
-            keys += [f"{self.prefix}{kind}:gen", f"{self.prefix}{kind}:hold"]
+            keys += [self._key(kind, "gen"), self._key(kind, "hold")]
         try:
-            values = self.client.mget(keys)
-            missing = [n for n in (*range(1, 2 * len(wanted), 2), *range(2 * len(wanted), len(keys), 2))
-                       if values[n] is None]
-            if missing:  # never set, lost or expired: a fresh random value, so no older entry can match it
-                pipe = self.client.pipeline(transaction=False)
-                for n in missing:
-                    pipe.set(keys[n], _fresh(), nx=True, ex=None if keys[n].endswith(":gen") else VERSION_SECONDS)
-                pipe.mget([keys[n] for n in missing])
-                for n, value in zip(missing, pipe.execute()[-1], strict=True):
-                    values[n] = value
+            if pipe is None:
+                values = self.client.mget(keys)
+            else:
+                pipe.mget(keys)
+                values = pipe.execute()[-1]
         except redis.RedisError as exc:
             log.warning("read cache unavailable: %s", exc)
-            return [_MISS] * len(wanted)
+            return [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
         tail = values[2 * len(wanted):]
         state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
         found = []
-        for n, (kind, _ident) in enumerate(wanted):
+        for n, (kind, ident) in enumerate(wanted):
             entry, version = values[2 * n], values[2 * n + 1]
             generation, not_held = state[kind]
-            if generation is None or version is None:  # vanished again in between: nothing counts, nothing stored
-                found.append(_MISS)
-                continue
-            stamp = f"{generation}:{version}"
-            entry_stamp, _, payload = (entry or "").partition("|")
-            found.append(Lookup(payload if entry is not None and entry_stamp == stamp else None, stamp, not_held))
+            lookup = Lookup(kind, ident, None, generation, version, not_held)
+            if entry is not None and lookup.stamp is not None:
+                entry_stamp, _, payload = entry.partition("|")
+                if entry_stamp == lookup.stamp:
+                    lookup = Lookup(kind, ident, payload, generation, version, not_held)
+            found.append(lookup)
         return found
 
-    def store(self, kind: str, ident: object, lookup: Lookup, payload: str) -> None:
-        """Keep what the database said, stamped with what the lookup before that read saw."""
+    def store(self, lookup: Lookup, payload: str, then: list[tuple[str, object]] | None = None
+              ) -> tuple[str | None, list[Lookup]]:
+        """Keep what the database said, stamped with what `lookup` (made before that read) saw; returns the stamp
+        stored (None if nothing was) and the lookups of `then`, made in the same round trip.
+
+        A generation or version that was missing is made here with a fresh random value, only if still missing
+        (SET NX): if a writer made one meanwhile, the entry's stamp never matches and the entry never counts.
+        """
         if not (lookup.may_store and self.ttl):
-            return
-        try:
-            self.client.set(f"{self.prefix}{kind}:e:{ident}", f"{lookup.stamp}|{payload}", ex=self.ttl)
-        except redis.RedisError as exc:
-            log.warning("read cache unavailable: %s", exc)
+            return None, self.lookup_many(then) if then else []
+        generation, version = lookup.generation or _fresh(), lookup.version or _fresh()
+        pipe = self.client.pipeline(transaction=False)
+        if lookup.generation is None:
+            pipe.set(self._key(lookup.kind, "gen"), generation, nx=True)
+        if lookup.version is None:
+            pipe.set(self._key(lookup.kind, "v", lookup.ident), version, nx=True, ex=VERSION_SECONDS)
+        stamp = f"{generation}:{version}"
+        pipe.set(self._key(lookup.kind, "e", lookup.ident), f"{stamp}|{payload}", ex=self.ttl)
+        if then:
+            return stamp, self.lookup_many(then, pipe)
+        _execute(pipe)
+        return stamp, []
 
     def bump(self, kind: str, idents: Iterable[object]) -> None:
         """New versions for these: every entry read before now stops counting."""

@@ -103,7 +103,7 @@ def test_a_reader_that_read_before_a_write_committed_stores_nothing_that_counts(
     if reader_looks != "before the flush":
         seen = cache.lookup(CLEARANCE, student.id)
     session.commit()
-    cache.store(CLEARANCE, student.id, seen, old_rows)  # a slow reader storing the rows it read before the commit
+    cache.store(seen, old_rows)  # a slow reader storing the rows it read before the commit
     assert cache.lookup(CLEARANCE, student.id).value is None
     assert _finance(client) == "not_passed"
 
@@ -158,3 +158,17 @@ def test_a_lost_version_or_generation_makes_entries_stop_counting(warm, app, los
     assert cache.lookup(CLEARANCE, student.id).value is None
     assert client.get(STATUS).json()["can_submit"] is True  # read again from the database, and cached again
     assert cache.lookup(CLEARANCE, student.id).value is not None
+
+
+def test_a_version_a_writer_makes_after_a_lookup_that_found_none_wins(warm, session, app):
+    student, _batch, client = warm
+    cache = app.extensions["lixiao"].cache
+    old_rows = cache.lookup(CLEARANCE, student.id).value
+    cache.client.delete(f"{cache.prefix}{CLEARANCE}:v:{student.id}")
+    seen = cache.lookup(CLEARANCE, student.id)
+    assert seen.value is None and seen.version is None and seen.may_store
+    set_records(session, student, {"finance": {"arrears_cents": 500, "fee_items": []}})
+    session.commit()  # the writer makes a version of its own
+    cache.store(seen, old_rows)  # the reader's SET NX loses: its entry's stamp never matches
+    assert cache.lookup(CLEARANCE, student.id).value is None
+    assert _finance(client) == "not_passed"

@@ -146,7 +146,7 @@ def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, re
     now = deps.now()
     if not (cached and deps.cache):
         lookup = None
-    elif lookup is None:
+    elif lookup is None or (lookup.kind, lookup.ident) != (CLEARANCE, student_id):
         lookup = deps.cache.lookup(CLEARANCE, student_id)
     if lookup is not None and lookup.value is not None:
         student, batch, rows, application = _decode(lookup.value)
@@ -162,7 +162,7 @@ def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, re
             sync_item_states(session, student, items, cause="refresh", now=now)
             return Clearance(student, batch, items, application, rows)
     if deps.cache is not None and lookup is not None and not written_in(session):
-        deps.cache.store(CLEARANCE, student_id, lookup, _encode((student, batch, rows, application)))
+        deps.cache.store(lookup, _encode((student, batch, rows, application)))
     return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
 
 

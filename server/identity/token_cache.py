@@ -35,8 +35,8 @@ class _Copy:
 
 def resolve_token_cached(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int,
                          cache: ReadCache, also: Wanted | None = None) -> tuple[Principal, Lookup | None]:
-    """Like `resolve_token`, from the cache when it can; also looks up `also(principal)` in the same round trip
-    when the token is known here (else that second lookup is None and the caller does its own)."""
+    """Like `resolve_token`, from the cache when it can; also looks up `also(principal)`, in the same round trip
+    when the token is known here or the session is read from the database (None when nothing was looked up)."""
     copies: dict[str, _Copy] = cache.local.setdefault("tokens", {})
     copy = copies.get(token)
     if copy is not None and time.monotonic() - copy.taken_at < cache.ttl:
@@ -55,6 +55,9 @@ def resolve_token_cached(session: Session, secret_key: str, token: str, *, now: 
         session_expires_at = datetime.fromisoformat(data["expires_at"])
         if session_expires_at <= now:
             raise _expired()
+        stamp = lookup.stamp
+        extra = also(principal) if also else None
+        prefetched = cache.lookup(*extra) if extra else None
     else:
         row = session.get(ApiSession, session_id)
         principal = principal_of(row, now)
@@ -62,11 +65,15 @@ def resolve_token_cached(session: Session, secret_key: str, token: str, *, now: 
         if not lookup.may_store or written_in(session):
             return principal, None
         session_expires_at = row.expires_at
-        cache.store(SESSIONS, session_id, lookup, json.dumps({
+        extra = also(principal) if also else None
+        stamp, more = cache.store(lookup, json.dumps({
             "channel": principal.channel, "openid": principal.openid, "student_id": principal.student_id,
-            "staff_id": principal.staff_id, "expires_at": session_expires_at.isoformat()}))
-    if len(copies) >= MAX_COPIES:
-        copies.clear()
-    copies[token] = _Copy(principal, lookup.stamp, signed_at.timestamp() + ttl_seconds, session_expires_at,
-                          time.monotonic())
-    return principal, None
+            "staff_id": principal.staff_id, "expires_at": session_expires_at.isoformat()}),
+            then=[extra] if extra else None)
+        prefetched = more[0] if extra else None
+    if stamp is not None:
+        if len(copies) >= MAX_COPIES:
+            copies.clear()
+        copies[token] = _Copy(principal, stamp, signed_at.timestamp() + ttl_seconds, session_expires_at,
+                              time.monotonic())
+    return principal, prefetched
