@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
@@ -44,26 +44,24 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def data_of(key: str, row: RecordRow | None, student: Student) -> DepartmentData | None:
-    """The rule-level data of a record row."""
+def data_of(key: str, row: Any, student: Any) -> DepartmentData | None:
+    """The rule-level data of a record row (an ORM row, or any object with the same attributes)."""
     if key == "apartment":
-        apt = row if isinstance(row, ApartmentRecord) else None
-        if apt is None and not student.lived_on_campus:
+        if row is None and not student.lived_on_campus:
             return ApartmentData(lived_on_campus=False)
-        if apt is None:
+        if row is None:
             return None
-        return ApartmentData(student.lived_on_campus, apt.building, apt.move_out_date, apt.move_out_handler)
+        return ApartmentData(student.lived_on_campus, row.building, row.move_out_date, row.move_out_handler)
     if row is None:
         return None
-    if isinstance(row, LibraryRecord):
+    if key == "library":
         return LibraryData(row.owed_books, row.owed_fees_cents, row.violations, row.card_status, row.thesis_status)
-    if isinstance(row, ArchivesRecord):
+    if key == "archives":
         return ArchivesData(row.thesis_status)
-    assert isinstance(row, FinanceRecord)
     return FinanceData(row.arrears_cents, tuple(row.fee_items or ()))
 
 
-def observe(key: str, row: RecordRow | None, student: Student, pulls: bool) -> Observation:
+def observe(key: str, row: RecordRow | Any | None, student: Student | Any, pulls: bool) -> Observation:
     """What we know of one item.
 
     For a department that keeps its records in Lixiao (it does not pull), a missing row means the
@@ -90,11 +88,11 @@ def observe(key: str, row: RecordRow | None, student: Student, pulls: bool) -> O
     )
 
 
-def snapshot_of(row: RecordRow | None) -> dict[str, Any] | None:
-    """A JSON-able copy of a record's fields, for the audit log."""
+def snapshot_of(row: RecordRow | Any | None, key: str | None = None) -> dict[str, Any] | None:
+    """A JSON-able copy of a record's fields, for the audit log (`key` is needed for plain rows)."""
     if row is None:
         return None
-    key = next(k for k, m in RECORD_MODELS.items() if isinstance(row, m))
+    key = key or next(k for k, m in RECORD_MODELS.items() if isinstance(row, m))
     out: dict[str, Any] = {"known": row.known}
     for name in RECORD_FIELDS[key]:
         value = getattr(row, name)
@@ -158,6 +156,41 @@ def record_failure(session: Session, student: Student, key: str, row: RecordRow 
     return row
 
 
+class TransitionRow(NamedTuple):
+    """A transition as written; its attributes are Transition's, so either can be read the same way."""
+
+    student_id: int
+    item: str
+    from_status: str | None
+    to_status: str
+    cause: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StateSync:
+    """One student's newly computed item statuses, and those stored for them (None: load them)."""
+
+    student: Any  # a Student, or any row with .id and .batch_id
+    statuses: Mapping[str, str]
+    stored: Mapping[str, str] | None = None
+
+
+def load_statuses(session: Session, student_ids: Sequence[int],
+                  items: Sequence[str] = ITEM_KEYS) -> dict[int, dict[str, str]]:
+    """The stored statuses of some items of many students, as {student id: {item: status}} (absent: none stored)."""
+    found: dict[int, dict[str, str]] = {}
+    table = ItemState.__table__
+    for start in range(0, len(student_ids), 1000):
+        stmt = select(table.c.student_id, table.c.item, table.c.status).where(
+            table.c.student_id.in_(list(student_ids[start:start + 1000])))
+        if len(items) < len(ITEM_KEYS):
+            stmt = stmt.where(table.c.item.in_(list(items)))
+        for student_id, item, status in session.execute(stmt):
+            found.setdefault(student_id, {})[item] = status
+    return found
+
+
 def sync_item_states(
     session: Session,
     student: Student,
@@ -167,29 +200,68 @@ def sync_item_states(
     now: datetime,
     states: Mapping[str, ItemState] | None = None,
     record_transitions: bool = True,
-) -> list[Transition]:
+) -> list[TransitionRow]:
     """Store each item's status and write a transition for every change (and for "all four passed")."""
-    if states is None:
-        rows = session.scalars(select(ItemState).where(ItemState.student_id == student.id)).all()
-        states = {s.item: s for s in rows}
-    before_all = len(states) == len(ITEM_KEYS) and all(s.status == Status.PASSED for s in states.values())
-    transitions: list[Transition] = []
-    for item in items:
-        state = states.get(item.key)
-        old = state.status if state else None
-        if old == item.status:
-            continue
-        if state is None:
-            session.add(ItemState(student_id=student.id, item=item.key, status=str(item.status), changed_at=now))
-        else:
-            state.status = str(item.status)
-            state.changed_at = now
-        if record_transitions:
-            transitions.append(Transition(student_id=student.id, item=item.key, from_status=old,
-                                          to_status=str(item.status), cause=cause, at=now))
-    after_all = all(i.status == Status.PASSED for i in items)
-    if record_transitions and after_all and not before_all:
-        transitions.append(Transition(student_id=student.id, item="all", from_status=None,
-                                      to_status=str(Status.PASSED), cause=cause, at=now))
-    session.add_all(transitions)
-    return transitions
+    stored = None if states is None else {key: state.status for key, state in states.items()}
+    done = sync_item_states_many(session, [StateSync(student, {i.key: str(i.status) for i in items}, stored)],
+                                 cause=cause, now=now, record_transitions=record_transitions)
+    return done[0][1] if done else []
+
+
+def sync_item_states_many(
+    session: Session,
+    syncs: Sequence[StateSync],
+    *,
+    cause: str,
+    now: datetime,
+    record_transitions: bool = True,
+) -> list[tuple[Any, list[TransitionRow]]]:
+    """Store many students' item statuses and write a Transition for every flip (and for "all four passed").
+
+    The one way item states change: `sync_item_states` comes here too, and imports call it once per chunk.
+    A handful of statements whatever the number of students: new states and transitions are inserted with one
+    executemany each, changed states updated per (item, new status). Returns the students whose items flipped,
+    with their transitions — the place for anything that must follow a transition (the messaging outbox) to
+    take them, in the same transaction and for the whole batch at once.
+    """
+    if not syncs:
+        return []
+    if any(sync.student.id is None for sync in syncs):
+        session.flush()  # students added through the ORM get their ids
+    missing = [sync.student.id for sync in syncs if sync.stored is None]
+    loaded = load_statuses(session, missing) if missing else {}
+    passed = str(Status.PASSED)
+    new_states: list[dict[str, Any]] = []
+    moves: dict[tuple[str, str], list[int]] = {}
+    flipped: list[tuple[Any, list[TransitionRow]]] = []
+    for sync in syncs:
+        student_id = sync.student.id
+        stored = sync.stored if sync.stored is not None else loaded.get(student_id, {})
+        before_all = len(stored) == len(ITEM_KEYS) and all(s == passed for s in stored.values())
+        mine: list[TransitionRow] = []
+        for key, status in sync.statuses.items():
+            old = stored.get(key)
+            if old == status:
+                continue
+            if old is None:
+                new_states.append({"student_id": student_id, "item": key, "status": status, "changed_at": now})
+            else:
+                moves.setdefault((key, status), []).append(student_id)
+            if record_transitions:
+                mine.append(TransitionRow(student_id, key, old, status, cause, now))
+        if record_transitions and not before_all and all(s == passed for s in sync.statuses.values()):
+            mine.append(TransitionRow(student_id, "all", None, passed, cause, now))
+        if mine:
+            flipped.append((sync.student, mine))
+    if new_states:
+        session.execute(insert(ItemState.__table__), new_states)
+    for (key, status), ids in moves.items():
+        for start in range(0, len(ids), 1000):
+            # ORM-enabled, so ItemState objects this session holds see the new status too
+            session.execute(update(ItemState).where(ItemState.item == key,
+                                                    ItemState.student_id.in_(ids[start:start + 1000]))
+                            .values(status=status, changed_at=now)
+                            .execution_options(synchronize_session="evaluate"))
+    if flipped:
+        session.execute(insert(Transition.__table__), [t._asdict() for _s, mine in flipped for t in mine])
+    return flipped
