@@ -52,4 +52,5 @@ def audit_values(*, actor: str, action: str, entity: str, before: dict[str, Any]
 def record_audits(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add many audit rows to the caller's transaction with one executemany (bulk imports write one per change)."""
     if rows:
-        session.execute(insert(AuditEntry.__table__), rows)  # type: ignore[arg-type]
+        at = utcnow()  # one stamp for the statement, as one flush would give
+        session.execute(insert(AuditEntry.__table__), [{"at": at, **row} for row in rows])  # type: ignore[arg-type]

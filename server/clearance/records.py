@@ -61,6 +61,17 @@ def data_of(key: str, row: Any, student: Any) -> DepartmentData | None:
     return FinanceData(row.arrears_cents, tuple(row.fee_items or ()))
 
 
+# What a local department that has recorded nothing says (observations are immutable, so made once).
+_NOTHING_RECORDED: dict[str, Observation] = {
+    key: Observation(data=data, read_at=None, source="local", known=True)
+    for key, data in (("library", LibraryData()), ("archives", ArchivesData()), ("finance", FinanceData()))
+}
+_NOTHING_RECORDED_APARTMENT = {
+    lived: Observation(data=ApartmentData(lived_on_campus=lived), read_at=None, source="local", known=True)
+    for lived in (False, True)
+}
+
+
 def observe(key: str, row: RecordRow | Any | None, student: Student | Any, pulls: bool) -> Observation:
     """What we know of one item.
 
@@ -72,13 +83,9 @@ def observe(key: str, row: RecordRow | Any | None, student: Student | Any, pulls
         if pulls:
             data = data_of(key, None, student) if key == "apartment" and not student.lived_on_campus else None
             return Observation(data=data, read_at=None, source="", known=True)
-        empty: dict[str, DepartmentData] = {
-            "library": LibraryData(),
-            "archives": ArchivesData(),
-            "apartment": ApartmentData(lived_on_campus=student.lived_on_campus),
-            "finance": FinanceData(),
-        }
-        return Observation(data=empty[key], read_at=None, source="local", known=True)
+        if key == "apartment":
+            return _NOTHING_RECORDED_APARTMENT[bool(student.lived_on_campus)]
+        return _NOTHING_RECORDED[key]
     return Observation(
         data=data_of(key, row, student) if row.known else None,
         read_at=row.read_at,
@@ -167,7 +174,7 @@ class TransitionRow(NamedTuple):
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StateSync:
     """One student's newly computed item statuses, and those stored for them (None: load them)."""
 

@@ -124,10 +124,16 @@ def recompute_many(
     judges = [(key, sources[key].pulls, departments.office(settings, key), departments.limits(settings, key))
               for key in ITEM_KEYS]
     syncs = []
+    blank: dict[bool, dict[str, str]] = {}  # a student without records: only lived_on_campus matters
     for student in students:
-        statuses = {key: str(status_of(key, observe(key, rows[key].get(student.id), student, pulls), office,
-                                       limits, now))
-                    for key, pulls, office, limits in judges}
+        if all(student.id not in rows[key] for key in ITEM_KEYS) and bool(student.lived_on_campus) in blank:
+            statuses = blank[bool(student.lived_on_campus)]
+        else:
+            statuses = {key: str(status_of(key, observe(key, rows[key].get(student.id), student, pulls), office,
+                                           limits, now))
+                        for key, pulls, office, limits in judges}
+            if all(student.id not in rows[key] for key in ITEM_KEYS):
+                blank[bool(student.lived_on_campus)] = statuses
         syncs.append(StateSync(student, statuses, None if stored is None else stored.get(student.id, {})))
     return sync_item_states_many(session, syncs, cause=cause, now=now, record_transitions=record_transitions)
 
@@ -157,16 +163,16 @@ def write_many(
     renew = bool(settings.department(key).freshness_hours)
     pulls, office, limits = sources[key].pulls, departments.office(settings, key), departments.limits(settings, key)
     set_columns = {name: bindparam(name) for name in (*fields, *_BOOKKEEPING)}
+    insert_columns = (*fields, "known", "source", "read_at")
     update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(set_columns)
     outcomes: list[str] = []
+    flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
     for chunk in chunks(changes, CHUNK):
         known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         renewed: list[int] = []
-        written: dict[int, SimpleNamespace] = {}
-        flipped: list[Any] = []
         for student_no, values in chunk:
             target = known[student_no]
             student, row = target.student, target.record
@@ -188,15 +194,13 @@ def write_many(
                 audits.append(audit_values(actor=actor, action=f"{key}_record.write",
                                            entity=f"{key}_record:{student_no}", before=before, after=after,
                                            origin=origin))
-            columns = {name: getattr(row, name) for name in set_columns}
-            if row.id is None:
-                inserts.append({"student_id": student.id, **columns})
+            if row.id is None:  # failed_at and fail_reason are NULL on a new row anyway
+                inserts.append({"student_id": student.id, **{name: getattr(row, name) for name in insert_columns}})
             else:
-                updates.append({"b_id": row.id, **columns})
-            written[student.id] = row
+                updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
             # Only when the item's stored status changes (or none is stored) are all four items recomputed.
             if target.stored != status_of(key, observe(key, row, student, pulls), office, limits, now):
-                flipped.append(student)
+                flipped[student.id] = (student, row)
             outcomes.append("created" if before is None else "updated")
         if inserts:
             session.execute(table.insert(), inserts)
@@ -205,7 +209,10 @@ def write_many(
         if renewed:
             session.execute(update(table).where(table.c.id.in_(renewed)).values(read_at=now))
         record_audits(session, audits)
-        if flipped:  # their other records and stored statuses are loaded for them alone
-            recompute_many(session, settings, sources, flipped, cause=cause, now=now, records={key: written})
+    # The flips last, a thousand students at a time: their other records and stored statuses are loaded for them
+    # alone (nothing here writes those), and this department's record is the one just written.
+    rows = {student_id: row for student_id, (_student, row) in flipped.items()}
+    for chunk in chunks([student for student, _row in flipped.values()]):
+        recompute_many(session, settings, sources, chunk, cause=cause, now=now, records={key: rows})
     forget(session, RECORD_MODELS[key], ItemState)
     return outcomes
