@@ -53,7 +53,7 @@ class Target:
     """A student a department's record is about to be written for: their row, that record, its item's status."""
 
     student: Row[Any]  # id, student_no, lived_on_campus, batch_id (and the record's columns, prefixed)
-    record: SimpleNamespace | None
+    record: SimpleNamespace | None  # id, known, failed_at and the department's fields
     stored: str | None  # the stored status of the department's item, None when none is stored
 
 
@@ -64,7 +64,8 @@ def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock
     """
     record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
     state = ItemState.__table__
-    prefixed = [column.label(f"r_{column.name}") for column in record.c]
+    # Only what deciding and writing need (read_at, source and fail_reason are overwritten): fewer columns to decode.
+    prefixed = [record.c[name].label(f"r_{name}") for name in ("id", "known", "failed_at", *RECORD_FIELDS[key])]
     joined = _STUDENTS.outerjoin(record, record.c.student_id == _STUDENTS.c.id).outerjoin(
         state, and_(state.c.student_id == _STUDENTS.c.id, state.c.item == key))
     found: dict[str, Target] = {}

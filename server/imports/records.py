@@ -34,11 +34,12 @@ class RecordRow:
 def _check_rows(session: Session, key: str, table: Table,
                 report: ImportReport) -> tuple[list[RecordRow], dict[str, Target]]:
     """The valid rows, and the students they name (locked: these are the rows a write would change)."""
-    names = list(DEPARTMENT[key])
+    names = [name for name in DEPARTMENT[key] if name in table.columns]
+    number_at = table.columns["student_no"]
     first_seen: dict[str, int] = {}
     parsed: list[RecordRow] = []
     for number, raw in table.rows:
-        student_no = cell_text(table.cells(raw, ["student_no"]).get("student_no"))[:32]
+        student_no = cell_text(raw[number_at] if number_at < len(raw) else None)[:32]
         if not student_no:
             report.rows.append(RowResult(number, "", "rejected", "学号不能为空", "The student number is empty"))
             continue
