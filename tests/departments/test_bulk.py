@@ -133,7 +133,7 @@ def test_unchanged_rows_renew_a_freshness_limited_record(session, settings, app)
     session.commit()
     record = session.scalars(select(LibraryRecord)).one()
     session.refresh(record)
-    assert outcome == ["unchanged"] and record.read_at == now
+    assert outcome == ["unchanged"] and record.read_at > now - timedelta(seconds=1)  # MariaDB keeps whole seconds
 
 
 def test_state_sync_keeps_the_sessions_item_states_true(session, settings, app):
