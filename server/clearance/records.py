@@ -225,11 +225,11 @@ def sync_item_states_many(
 ) -> list[tuple[Any, list[TransitionRow]]]:
     """Store many students' item statuses and write a Transition for every flip (and for "all four passed").
 
-    The one way item states change: `sync_item_states` comes here too, and imports call it once per chunk.
-    A handful of statements whatever the number of students: new states and transitions are inserted with one
-    executemany each, changed states updated per (item, new status). Returns the students whose items flipped,
-    with their transitions — the place for anything that must follow a transition (the messaging outbox) to
-    take them, in the same transaction and for the whole batch at once.
+    The one way item states change: `sync_item_states` (one student) comes here, and so do the bulk writers
+    (`server.departments.bulk`: imports and the batch API, a thousand students per call). A handful of statements
+    whatever the number of students: new states and transitions are inserted with one executemany each, changed
+    states updated per (item, new status). Returns the students (a Student or a row with .id and .batch_id) whose
+    items flipped, with their transitions (TransitionRow: Transition's attribute names).
     """
     if not syncs:
         return []
@@ -271,4 +271,6 @@ def sync_item_states_many(
                             .execution_options(synchronize_session="evaluate"))
     if flipped:
         session.execute(insert(Transition.__table__), [t._asdict() for _s, mine in flipped for t in mine])
+        # Whatever must follow a transition in the same transaction (the messaging outbox) belongs here, taking
+        # `flipped` once for the whole batch: every transition of every path passes this point.
     return flipped
