@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -41,3 +41,16 @@ def record_audit(
     entry = AuditEntry(actor=actor, action=action, entity=entity, before=before, after=after, origin=origin)
     session.add(entry)
     return entry
+
+
+def audit_values(*, actor: str, action: str, entity: str, before: dict[str, Any] | None,
+                 after: dict[str, Any] | None, origin: str = "") -> dict[str, Any]:
+    """The columns of one audit row, for `record_audits`."""
+    return {"actor": actor, "action": action, "entity": entity, "before": before, "after": after, "origin": origin}
+
+
+def record_audits(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add many audit rows to the caller's transaction with one executemany (bulk imports write one per change)."""
+    if rows:
+        at = utcnow()  # one stamp for the statement, as one flush would give
+        session.execute(insert(AuditEntry.__table__), [{"at": at, **row} for row in rows])  # type: ignore[arg-type]

@@ -12,17 +12,8 @@ from pydantic import BaseModel, Field
 from server.api.auth import origin
 from server.api.schemas import Strict, item_out
 from server.clearance.rules import ITEM_KEYS
-from server.departments.changes import (
-    StudentContext,
-    apply_change,
-    chunks,
-    complete_contexts,
-    evaluate_items,
-    is_unchanged,
-    load_contexts,
-    recompute,
-    require_local,
-)
+from server.departments.bulk import load_targets, write_many
+from server.departments.changes import apply_change, evaluate_items, load_contexts, require_local
 from server.departments.credentials import verify_request
 from server.departments.fields import check_all_problems
 from server.errors import ApiError, ErrorCode, ErrorOut
@@ -176,29 +167,18 @@ def post_records(path: DepartmentPath, body: RecordsIn):  # type: ignore[no-unty
     if problems:
         raise _invalid(problems)
     state, session, now = app_state(), db(), utcnow()
-    contexts = {}
-    for chunk in chunks([r.student_no for r in body.records]):
-        contexts.update(load_contexts(session, chunk, keys=[department], with_states=False))
+    targets = load_targets(session, department, [r.student_no for r in body.records])
     unknown = [{"index": i, "student_no": r.student_no, "code": "STUDENT_NOT_FOUND",
                 "message": f"学号不存在：{r.student_no}", "message_en": f"No student with number {r.student_no}"}
-               for i, r in enumerate(body.records) if r.student_no not in contexts]
+               for i, r in enumerate(body.records) if r.student_no not in targets]
     if unknown:
         raise ApiError(422, ErrorCode.RECORDS_REJECTED, f"{len(unknown)} 条记录的学号不存在，未写入任何数据",
                        f"{len(unknown)} record(s) name unknown students; nothing was written", rows=unknown)
-    for chunk in chunks(list(zip(body.records, values, strict=True))):
-        complete_contexts(session, [contexts[r.student_no] for r, v in chunk
-                                    if not is_unchanged(contexts[r.student_no].rows[department], v)], keys=())
-    results = []
-    flipped: list[StudentContext] = []
-    for record, record_values in zip(body.records, values, strict=True):
-        outcome = apply_change(session, state.settings, state.sources, contexts[record.student_no], department,
-                               record_values, source="api", actor=_actor(), origin=origin(),
-                               cause=f"api:{department}", now=now, flipped=flipped)
-        results.append({"student_no": record.student_no, "result": outcome})
-    for chunk in chunks(flipped):
-        complete_contexts(session, chunk)
-    for ctx in flipped:
-        recompute(session, state.settings, state.sources, ctx, cause=f"api:{department}", now=now)
+    outcomes = write_many(session, state.settings, state.sources, department,
+                          [(r.student_no, v) for r, v in zip(body.records, values, strict=True)], source="api",
+                          actor=_actor(), origin=origin(), cause=f"api:{department}", now=now, targets=targets)
+    results = [{"student_no": r.student_no, "result": outcome}
+               for r, outcome in zip(body.records, outcomes, strict=True)]
     session.commit()
     counts = {name: sum(1 for r in results if r["result"] == name) for name in ("created", "updated", "unchanged")}
     return jsonify({"department": department, "counts": counts, "results": results})

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
@@ -32,7 +32,7 @@ from server.clearance.rules import (
     Observation,
     Status,
 )
-from server.messaging.outbox import enqueue_transitions
+from server.messaging.outbox import insert_events, transition_events
 
 RecordRow = LibraryRecord | ArchivesRecord | ApartmentRecord | FinanceRecord
 
@@ -45,26 +45,35 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def data_of(key: str, row: RecordRow | None, student: Student) -> DepartmentData | None:
-    """The rule-level data of a record row."""
+def data_of(key: str, row: Any, student: Any) -> DepartmentData | None:
+    """The rule-level data of a record row (an ORM row, or any object with the same attributes)."""
     if key == "apartment":
-        apt = row if isinstance(row, ApartmentRecord) else None
-        if apt is None and not student.lived_on_campus:
+        if row is None and not student.lived_on_campus:
             return ApartmentData(lived_on_campus=False)
-        if apt is None:
+        if row is None:
             return None
-        return ApartmentData(student.lived_on_campus, apt.building, apt.move_out_date, apt.move_out_handler)
+        return ApartmentData(student.lived_on_campus, row.building, row.move_out_date, row.move_out_handler)
     if row is None:
         return None
-    if isinstance(row, LibraryRecord):
+    if key == "library":
         return LibraryData(row.owed_books, row.owed_fees_cents, row.violations, row.card_status, row.thesis_status)
-    if isinstance(row, ArchivesRecord):
+    if key == "archives":
         return ArchivesData(row.thesis_status)
-    assert isinstance(row, FinanceRecord)
     return FinanceData(row.arrears_cents, tuple(row.fee_items or ()))
 
 
-def observe(key: str, row: RecordRow | None, student: Student, pulls: bool) -> Observation:
+# What a local department that has recorded nothing says (observations are immutable, so made once).
+_NOTHING_RECORDED: dict[str, Observation] = {
+    key: Observation(data=data, read_at=None, source="local", known=True)
+    for key, data in (("library", LibraryData()), ("archives", ArchivesData()), ("finance", FinanceData()))
+}
+_NOTHING_RECORDED_APARTMENT = {
+    lived: Observation(data=ApartmentData(lived_on_campus=lived), read_at=None, source="local", known=True)
+    for lived in (False, True)
+}
+
+
+def observe(key: str, row: RecordRow | Any | None, student: Student | Any, pulls: bool) -> Observation:
     """What we know of one item.
 
     For a department that keeps its records in Lixiao (it does not pull), a missing row means the
@@ -75,13 +84,9 @@ def observe(key: str, row: RecordRow | None, student: Student, pulls: bool) -> O
         if pulls:
             data = data_of(key, None, student) if key == "apartment" and not student.lived_on_campus else None
             return Observation(data=data, read_at=None, source="", known=True)
-        empty: dict[str, DepartmentData] = {
-            "library": LibraryData(),
-            "archives": ArchivesData(),
-            "apartment": ApartmentData(lived_on_campus=student.lived_on_campus),
-            "finance": FinanceData(),
-        }
-        return Observation(data=empty[key], read_at=None, source="local", known=True)
+        if key == "apartment":
+            return _NOTHING_RECORDED_APARTMENT[bool(student.lived_on_campus)]
+        return _NOTHING_RECORDED[key]
     return Observation(
         data=data_of(key, row, student) if row.known else None,
         read_at=row.read_at,
@@ -91,11 +96,11 @@ def observe(key: str, row: RecordRow | None, student: Student, pulls: bool) -> O
     )
 
 
-def snapshot_of(row: RecordRow | None) -> dict[str, Any] | None:
-    """A JSON-able copy of a record's fields, for the audit log."""
+def snapshot_of(row: RecordRow | Any | None, key: str | None = None) -> dict[str, Any] | None:
+    """A JSON-able copy of a record's fields, for the audit log (`key` is needed for plain rows)."""
     if row is None:
         return None
-    key = next(k for k, m in RECORD_MODELS.items() if isinstance(row, m))
+    key = key or next(k for k, m in RECORD_MODELS.items() if isinstance(row, m))
     out: dict[str, Any] = {"known": row.known}
     for name in RECORD_FIELDS[key]:
         value = getattr(row, name)
@@ -159,6 +164,41 @@ def record_failure(session: Session, student: Student, key: str, row: RecordRow 
     return row
 
 
+class TransitionRow(NamedTuple):
+    """A transition as written; its attributes are Transition's, so either can be read the same way."""
+
+    student_id: int
+    item: str
+    from_status: str | None
+    to_status: str
+    cause: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class StateSync:
+    """One student's newly computed item statuses, and those stored for them (None: load them)."""
+
+    student: Any  # a Student, or any row with .id and .batch_id
+    statuses: Mapping[str, str]
+    stored: Mapping[str, str] | None = None
+
+
+def load_statuses(session: Session, student_ids: Sequence[int],
+                  items: Sequence[str] = ITEM_KEYS) -> dict[int, dict[str, str]]:
+    """The stored statuses of some items of many students, as {student id: {item: status}} (absent: none stored)."""
+    found: dict[int, dict[str, str]] = {}
+    table = ItemState.__table__
+    for start in range(0, len(student_ids), 1000):
+        stmt = select(table.c.student_id, table.c.item, table.c.status).where(
+            table.c.student_id.in_(list(student_ids[start:start + 1000])))
+        if len(items) < len(ITEM_KEYS):
+            stmt = stmt.where(table.c.item.in_(list(items)))
+        for student_id, item, status in session.execute(stmt):
+            found.setdefault(student_id, {})[item] = status
+    return found
+
+
 def sync_item_states(
     session: Session,
     student: Student,
@@ -168,33 +208,71 @@ def sync_item_states(
     now: datetime,
     states: Mapping[str, ItemState] | None = None,
     record_transitions: bool = True,
-) -> list[Transition]:
-    """Store each item's status and write a transition for every change (and for "all four passed").
+) -> list[TransitionRow]:
+    """Store each item's status and write a transition for every change (and for "all four passed")."""
+    stored = None if states is None else {key: state.status for key, state in states.items()}
+    done = sync_item_states_many(session, [StateSync(student, {i.key: str(i.status) for i in items}, stored)],
+                                 cause=cause, now=now, record_transitions=record_transitions)
+    return done[0][1] if done else []
 
-    Turns to passed also become outbox rows (pushes and in-app notifications) in this same transaction.
+
+def sync_item_states_many(
+    session: Session,
+    syncs: Sequence[StateSync],
+    *,
+    cause: str,
+    now: datetime,
+    record_transitions: bool = True,
+) -> list[tuple[Any, list[TransitionRow]]]:
+    """Store many students' item statuses and write a Transition for every flip (and for "all four passed").
+
+    The one way item states change: `sync_item_states` (one student) comes here, and so do the bulk writers
+    (`server.departments.bulk`: imports and the batch API, a thousand students per call). A handful of statements
+    whatever the number of students: new states and transitions are inserted with one executemany each, changed
+    states updated per (item, new status). Returns the students (a Student or a row with .id and .batch_id) whose
+    items flipped, with their transitions (TransitionRow: Transition's attribute names).
     """
-    if states is None:
-        rows = session.scalars(select(ItemState).where(ItemState.student_id == student.id)).all()
-        states = {s.item: s for s in rows}
-    before_all = len(states) == len(ITEM_KEYS) and all(s.status == Status.PASSED for s in states.values())
-    transitions: list[Transition] = []
-    for item in items:
-        state = states.get(item.key)
-        old = state.status if state else None
-        if old == item.status:
-            continue
-        if state is None:
-            session.add(ItemState(student_id=student.id, item=item.key, status=str(item.status), changed_at=now))
-        else:
-            state.status = str(item.status)
-            state.changed_at = now
-        if record_transitions:
-            transitions.append(Transition(student_id=student.id, item=item.key, from_status=old,
-                                          to_status=str(item.status), cause=cause, at=now))
-    after_all = all(i.status == Status.PASSED for i in items)
-    if record_transitions and after_all and not before_all:
-        transitions.append(Transition(student_id=student.id, item="all", from_status=None,
-                                      to_status=str(Status.PASSED), cause=cause, at=now))
-    session.add_all(transitions)
-    enqueue_transitions(session, student, transitions)
-    return transitions
+    if not syncs:
+        return []
+    if any(sync.student.id is None for sync in syncs):
+        session.flush()  # students added through the ORM get their ids
+    missing = [sync.student.id for sync in syncs if sync.stored is None]
+    loaded = load_statuses(session, missing) if missing else {}
+    passed = str(Status.PASSED)
+    new_states: list[dict[str, Any]] = []
+    moves: dict[tuple[str, str], list[int]] = {}
+    flipped: list[tuple[Any, list[TransitionRow]]] = []
+    for sync in syncs:
+        student_id = sync.student.id
+        stored = sync.stored if sync.stored is not None else loaded.get(student_id, {})
+        before_all = len(stored) == len(ITEM_KEYS) and all(s == passed for s in stored.values())
+        mine: list[TransitionRow] = []
+        for key, status in sync.statuses.items():
+            old = stored.get(key)
+            if old == status:
+                continue
+            if old is None:
+                new_states.append({"student_id": student_id, "item": key, "status": status, "changed_at": now})
+            else:
+                moves.setdefault((key, status), []).append(student_id)
+            if record_transitions:
+                mine.append(TransitionRow(student_id, key, old, status, cause, now))
+        if record_transitions and not before_all and all(s == passed for s in sync.statuses.values()):
+            mine.append(TransitionRow(student_id, "all", None, passed, cause, now))
+        if mine:
+            flipped.append((sync.student, mine))
+    if new_states:
+        session.execute(insert(ItemState.__table__), new_states)
+    for (key, status), ids in moves.items():
+        for start in range(0, len(ids), 1000):
+            # ORM-enabled, so ItemState objects this session holds see the new status too
+            session.execute(update(ItemState).where(ItemState.item == key,
+                                                    ItemState.student_id.in_(ids[start:start + 1000]))
+                            .values(status=status, changed_at=now)
+                            .execution_options(synchronize_session="evaluate"))
+    if flipped:
+        session.execute(insert(Transition.__table__), [t._asdict() for _s, mine in flipped for t in mine])
+        # Turns to passed become outbox rows (pushes, in-app notifications) in this same transaction, one statement
+        # for the whole batch: every transition of every path passes this point.
+        insert_events(session, [event for student, mine in flipped for event in transition_events(student, mine)])
+    return flipped

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 
@@ -266,21 +267,33 @@ def _unavailable(key: str, obs: Observation, office: Office, code: str, reason: 
     )
 
 
+_UNAVAILABLE: dict[str, tuple[str, str]] = {
+    "SOURCE_FAILED": ("{name}系统暂时无法查询", "{name_en}'s system cannot be reached now"),
+    "UNKNOWN_TO_SOURCE": ("{name}系统中没有您的记录", "{name_en} has no record of you"),
+    "NOT_YET_READ": ("尚未取得{name}的数据", "No data from {name_en} yet"),
+    "STALE": ("{name}数据已过期，正在等待更新", "{name_en}'s data is out of date"),
+}
+
+
+def _unavailable_code(obs: Observation, limits: Limits, now: datetime) -> str | None:
+    """Why the data cannot be judged (a key of _UNAVAILABLE), or None when it can."""
+    if obs.failed_at is not None and (obs.read_at is None or obs.failed_at >= obs.read_at):
+        return "SOURCE_FAILED"
+    if not obs.known:
+        return "UNKNOWN_TO_SOURCE"
+    if obs.data is None:
+        return "NOT_YET_READ"
+    if limits.freshness_hours and (obs.read_at is None or obs.read_at < now - timedelta(hours=limits.freshness_hours)):
+        return "STALE"
+    return None
+
+
 def evaluate(key: str, obs: Observation, office: Office, limits: Limits, now: datetime) -> ItemResult:
     """Decide one item: unavailable unless the data is known, fresh and from a source that answered."""
-    if obs.failed_at is not None and (obs.read_at is None or obs.failed_at >= obs.read_at):
-        return _unavailable(key, obs, office, "SOURCE_FAILED",
-                            (f"{office.name}系统暂时无法查询", f"{office.name_en}'s system cannot be reached now"))
-    if not obs.known:
-        return _unavailable(key, obs, office, "UNKNOWN_TO_SOURCE",
-                            (f"{office.name}系统中没有您的记录", f"{office.name_en} has no record of you"))
-    if obs.data is None:
-        return _unavailable(key, obs, office, "NOT_YET_READ",
-                            (f"尚未取得{office.name}的数据", f"No data from {office.name_en} yet"))
-    stale_before = now - timedelta(hours=limits.freshness_hours)
-    if limits.freshness_hours and (obs.read_at is None or obs.read_at < stale_before):
-        return _unavailable(key, obs, office, "STALE",
-                            (f"{office.name}数据已过期，正在等待更新", f"{office.name_en}'s data is out of date"))
+    code = _unavailable_code(obs, limits, now)
+    if code is not None:
+        zh, en = _UNAVAILABLE[code]
+        return _unavailable(key, obs, office, code, (zh.format(name=office.name), en.format(name_en=office.name_en)))
     verdict = _RULES[key](obs.data, office)  # type: ignore[operator]
     return ItemResult(
         key=key,
@@ -292,6 +305,25 @@ def evaluate(key: str, obs: Observation, office: Office, limits: Limits, now: da
         source=obs.source,
         office=office,
     )
+
+
+@lru_cache(maxsize=4096)
+def _passes(key: str, data: DepartmentData, office: Office) -> bool:
+    return not _RULES[key](data, office).reasons  # type: ignore[operator]
+
+
+def status_of(key: str, obs: Observation, office: Office, limits: Limits, now: datetime) -> Status:
+    """The status `evaluate` gives, without its messages: imports judge hundreds of thousands of items.
+
+    The verdict of the same data is remembered (the rules are pure); unhashable data (fee lines) is judged afresh.
+    """
+    if _unavailable_code(obs, limits, now) is not None:
+        return Status.UNAVAILABLE
+    try:
+        passes = _passes(key, obs.data, office)  # type: ignore[arg-type]
+    except TypeError:
+        passes = not _RULES[key](obs.data, office).reasons  # type: ignore[operator]
+    return Status.PASSED if passes else Status.NOT_PASSED
 
 
 def blockers(items: Sequence[ItemResult]) -> list[str]:

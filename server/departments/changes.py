@@ -1,8 +1,8 @@
 """Applying one change to one student's departmental record, and recomputing their items in the same transaction.
 
-The console, file imports and the departmental API all come through `apply_change`, so every write is audited
-(`write_record`) and every status flip leaves a Transition (`sync_item_states`). Loading is done for many
-students at once (`load_contexts`) so a file of 100,000 rows costs a handful of queries per thousand rows.
+The console and the departmental API's single-record call come through `apply_change`, so every write is audited
+(`write_record`) and every status flip leaves a Transition (`sync_item_states`). File imports and the API's batch
+call write many records at once through `server.departments.bulk.write_many`, which keeps the same rules.
 """
 
 from __future__ import annotations
@@ -120,12 +120,15 @@ def require_local(settings: Settings, key: str) -> None:
                        f"({settings.department(key).source}); change them there")
 
 
+_EMPTY_DATA = {"library": LibraryData(), "archives": ArchivesData(), "apartment": ApartmentData(),
+               "finance": FinanceData()}
+_DEFAULTS = {key: {name: value for name, value in asdict(empty).items() if name in RECORD_FIELDS[key]}
+             for key, empty in _EMPTY_DATA.items()}
+
+
 def record_defaults(key: str) -> dict[str, Any]:
-    """The field values of a record nobody has set anything on (the rules' empty data)."""
-    empty = {"library": LibraryData(), "archives": ArchivesData(), "apartment": ApartmentData(),
-             "finance": FinanceData()}[key]
-    return {name: list(value) if isinstance(value, tuple) else value
-            for name, value in asdict(empty).items() if name in RECORD_FIELDS[key]}
+    """The field values of a record nobody has set anything on (the rules' empty data); a fresh copy."""
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in _DEFAULTS[key].items()}
 
 
 def is_unchanged(row: RecordRow | None, values: Mapping[str, Any]) -> bool:
@@ -148,15 +151,13 @@ def apply_change(
     origin: str,
     cause: str,
     now: datetime,
-    flipped: list[StudentContext] | None = None,
 ) -> str:
     """Write checked values to one record and recompute; returns "created", "updated" or "unchanged".
 
     An unchanged record is not written at all (re-importing a file changes nothing), except that a
     department with a freshness limit gets its read time renewed: it has just confirmed the data.
     When the item keeps its stored status nothing else needs recomputing; when it flips, all four items are
-    recomputed and the transitions written — at once, or by the caller if it passes a `flipped` list to
-    collect the students in (so a file's flips load their other records together).
+    recomputed and the transitions written. Many records at once go through `bulk.write_many`, which does the same.
     """
     if key not in ctx.rows:
         complete_contexts(session, [ctx], keys=[key], with_states=False)
@@ -172,11 +173,8 @@ def apply_change(
     ctx.rows[key] = row
     if _keeps_status(settings, sources, ctx, key, now):
         return "created" if existing is None else "updated"
-    if flipped is not None:
-        flipped.append(ctx)
-    else:
-        complete_contexts(session, [ctx])
-        recompute(session, settings, sources, ctx, cause=cause, now=now)
+    complete_contexts(session, [ctx])
+    recompute(session, settings, sources, ctx, cause=cause, now=now)
     return "created" if existing is None else "updated"
 
 

@@ -36,7 +36,8 @@ class Table:
 
     def cells(self, row: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
         """The cells of the named canonical columns that the file has."""
-        return {n: (row[self.columns[n]] if self.columns[n] < len(row) else None) for n in names if n in self.columns}
+        columns, width = self.columns, len(row)
+        return {n: (row[columns[n]] if columns[n] < width else None) for n in names if n in columns}
 
 
 def normalise_header(text: str) -> str:

@@ -7,21 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
-from server.clearance.models import Student
-from server.departments.changes import (
-    StudentContext,
-    apply_change,
-    chunks,
-    complete_contexts,
-    is_unchanged,
-    load_contexts,
-    recompute,
-    require_local,
-)
+from server.departments.bulk import Target, load_targets, write_many
+from server.departments.changes import require_local
 from server.departments.fields import FieldProblem, cell_text, parse_cells
 from server.errors import ApiError
 from server.imports import roster
@@ -41,12 +31,15 @@ class RecordRow:
     values: dict[str, Any]
 
 
-def _check_rows(session: Session, key: str, table: Table, report: ImportReport) -> list[RecordRow]:
-    names = list(DEPARTMENT[key])
+def _check_rows(session: Session, key: str, table: Table,
+                report: ImportReport) -> tuple[list[RecordRow], dict[str, Target]]:
+    """The valid rows, and the students they name (locked: these are the rows a write would change)."""
+    names = [name for name in DEPARTMENT[key] if name in table.columns]
+    number_at = table.columns["student_no"]
     first_seen: dict[str, int] = {}
     parsed: list[RecordRow] = []
     for number, raw in table.rows:
-        student_no = cell_text(table.cells(raw, ["student_no"]).get("student_no"))[:32]
+        student_no = cell_text(raw[number_at] if number_at < len(raw) else None)[:32]
         if not student_no:
             report.rows.append(RowResult(number, "", "rejected", "学号不能为空", "The student number is empty"))
             continue
@@ -61,9 +54,7 @@ def _check_rows(session: Session, key: str, table: Table, report: ImportReport) 
             continue
         first_seen[student_no] = number
         parsed.append(RecordRow(number, student_no, values))
-    known: set[str] = set()
-    for chunk in chunks([r.student_no for r in parsed]):
-        known.update(session.scalars(select(Student.student_no).where(Student.student_no.in_(list(chunk)))))
+    known = load_targets(session, key, [r.student_no for r in parsed])
     valid = []
     for item in parsed:
         if item.student_no in known:
@@ -71,29 +62,15 @@ def _check_rows(session: Session, key: str, table: Table, report: ImportReport) 
         else:
             report.rows.append(RowResult(item.row, item.student_no, "rejected", f"学号不存在：{item.student_no}",
                                          f"No student with number {item.student_no}"))
-    return valid
+    return valid, known
 
 
 def _write_rows(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], key: str,
-                rows: list[RecordRow], *, actor: str, origin: str, now: datetime) -> list[RowResult]:
-    results: list[RowResult] = []
-    for chunk in chunks(rows):
-        # This department's records and the stored states first: rows that change nothing or keep their
-        # status need nothing else; the students whose item flips get their other records in one go.
-        contexts = load_contexts(session, [r.student_no for r in chunk], keys=[key], with_states=False)
-        complete_contexts(session, [contexts[r.student_no] for r in chunk
-                                    if not is_unchanged(contexts[r.student_no].rows[key], r.values)], keys=())
-        flipped: list[StudentContext] = []
-        for item in chunk:
-            outcome = apply_change(session, settings, sources, contexts[item.student_no], key, item.values,
-                                   source="import", actor=actor, origin=origin, cause=f"import:{key}", now=now,
-                                   flipped=flipped)
-            results.append(RowResult(item.row, item.student_no, outcome))
-        complete_contexts(session, flipped)
-        for ctx in flipped:
-            recompute(session, settings, sources, ctx, cause=f"import:{key}", now=now)
-        session.flush()
-    return results
+                rows: list[RecordRow], targets: Mapping[str, Target], *, actor: str, origin: str,
+                now: datetime) -> list[RowResult]:
+    outcomes = write_many(session, settings, sources, key, [(r.student_no, r.values) for r in rows], source="import",
+                          actor=actor, origin=origin, cause=f"import:{key}", now=now, targets=targets)
+    return [RowResult(r.row, r.student_no, outcome) for r, outcome in zip(rows, outcomes, strict=True)]
 
 
 def import_file(
@@ -132,17 +109,19 @@ def import_file(
     report = ImportReport(kind=kind, filename=filename[:120], encoding=table.encoding,
                           ignored_columns=table.ignored)
     valid: list[Any]
+    targets: dict[str, Target] = {}
     if kind == "roster":
         valid = roster.check_rows(session, table, report, batch_name)
     else:
-        valid = _check_rows(session, kind, table, report)
+        valid, targets = _check_rows(session, kind, table, report)
     if report.rejected and not apply_valid:
         report.rows += [RowResult(v.row, v.student_no, "valid") for v in valid]
     else:
         if kind == "roster":
             report.rows += roster.write_rows(session, settings, sources, valid, actor=actor, origin=origin, now=now)
         else:
-            report.rows += _write_rows(session, settings, sources, kind, valid, actor=actor, origin=origin, now=now)
+            report.rows += _write_rows(session, settings, sources, kind, valid, targets, actor=actor, origin=origin,
+                                       now=now)
         report.applied = True
         record_audit(session, actor=actor, action=f"import.{kind}", entity=f"import:{filename[:70]}", before=None,
                      after={"counts": report.counts, "encoding": report.encoding}, origin=origin)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from server.audit import record_audit
-from server.clearance.models import Batch, Student
+from server.audit import audit_values, record_audits
+from server.clearance.models import Batch, ItemState, Student
 from server.clearance.rules import ITEM_KEYS
-from server.departments.changes import StudentContext, chunks, complete_contexts, load_contexts, recompute
+from server.departments.bulk import forget, load_students, recompute_many
+from server.departments.changes import chunks
 from server.departments.fields import FieldProblem, cell_text, parse_date
 from server.imports.columns import ROSTER
 from server.imports.reader import Table
@@ -116,40 +117,51 @@ def _snapshot(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_rows(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], rows: list[RosterRow],
                *, actor: str, origin: str, now: datetime) -> list[RowResult]:
-    """Create or update the students, a chunk at a time; new students get their item states, changes transitions."""
+    """Create or update the students, a chunk at a time; new students get their item states, changes transitions.
+
+    Plain rows and executemany statements (see `server.departments.bulk`): a chunk costs a handful of queries.
+    """
+    session.flush()  # the session's pending work goes first: what follows bypasses its unit of work
+    table = Student.__table__
+    update_stmt = update(table).where(table.c.id == bindparam("b_id")).values({f: bindparam(f) for f in FIELDS})
     results: list[RowResult] = []
     for chunk in chunks(rows):
-        contexts = load_contexts(session, [r.student_no for r in chunk], keys=(), with_states=False)
-        created: list[tuple[RosterRow, Student]] = []
-        moved: list[StudentContext] = []
+        stmt = select(table.c.id, table.c.student_no, *(table.c[f] for f in FIELDS))
+        stmt = stmt.where(table.c.student_no.in_([r.student_no for r in chunk])).order_by(table.c.id)
+        existing = {r.student_no: r for r in session.execute(stmt.with_for_update())}
+        creates: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        moved: list[str] = []
         for item in chunk:
-            ctx = contexts.get(item.student_no)
-            if ctx is None:
-                student = Student(student_no=item.student_no, **item.values)
-                session.add(student)
-                created.append((item, student))
+            current = existing.get(item.student_no)
+            if current is None:
+                creates.append({"student_no": item.student_no, **item.values})
+                audits.append(audit_values(actor=actor, action="student.create", entity=f"student:{item.student_no}",
+                                           before=None, after=_snapshot(item.values), origin=origin))
                 results.append(RowResult(item.row, item.student_no, "created"))
                 continue
-            before = {k: getattr(ctx.student, k) for k in FIELDS}
+            before = {k: getattr(current, k) for k in FIELDS}
             if before == item.values:
                 results.append(RowResult(item.row, item.student_no, "unchanged"))
                 continue
-            for name, value in item.values.items():
-                setattr(ctx.student, name, value)
-            record_audit(session, actor=actor, action="student.update", entity=f"student:{item.student_no}",
-                         before=_snapshot(before), after=_snapshot(item.values), origin=origin)
+            updates.append({"b_id": current.id, **item.values})
+            audits.append(audit_values(actor=actor, action="student.update", entity=f"student:{item.student_no}",
+                                       before=_snapshot(before), after=_snapshot(item.values), origin=origin))
             if before["lived_on_campus"] != item.values["lived_on_campus"]:
-                moved.append(ctx)  # the apartment item depends on it
+                moved.append(item.student_no)  # the apartment item depends on it
             results.append(RowResult(item.row, item.student_no, "updated"))
-        complete_contexts(session, moved)
-        for ctx in moved:
-            recompute(session, settings, sources, ctx, cause="roster", now=now)
-        session.flush()  # the new students get their ids
-        for item, student in created:
-            record_audit(session, actor=actor, action="student.create", entity=f"student:{item.student_no}",
-                         before=None, after=_snapshot(item.values), origin=origin)
-            recompute(session, settings, sources, StudentContext(student, dict.fromkeys(ITEM_KEYS), {}), cause="roster",
-                      now=now, record_transitions=False)
-        session.flush()
+        if creates:
+            session.execute(insert(table), creates)
+        if updates:
+            session.execute(update_stmt, updates)
+        record_audits(session, audits)
+        if moved:
+            students = list(load_students(session, moved, lock=False).values())
+            recompute_many(session, settings, sources, students, cause="roster", now=now)
+        if creates:  # their first item states, from no records at all; not transitions
+            students = list(load_students(session, [c["student_no"] for c in creates], lock=False).values())
+            recompute_many(session, settings, sources, students, cause="roster", now=now,
+                           records={key: {} for key in ITEM_KEYS}, stored={}, record_transitions=False)
+    forget(session, Student, ItemState)
     return results
-

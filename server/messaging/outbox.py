@@ -79,11 +79,6 @@ def transition_events(student: Student, transitions: Iterable[Transition]) -> li
     return rows
 
 
-def enqueue_transitions(session: Session, student: Student, transitions: Iterable[Transition]) -> None:
-    """Called by `sync_item_states` in the same transaction as the transitions it writes."""
-    insert_events(session, transition_events(student, transitions))
-
-
 def enqueue_certificate_issued(session: Session, student: Student, serial: str, issued_at: datetime) -> None:
     """Announce a newly issued certificate; call it in the transaction that stores the certificate."""
     insert_events(session, [event_row(student.id, CERTIFICATE_ISSUED, f"{CERTIFICATE_ISSUED}:{serial}"[:80],

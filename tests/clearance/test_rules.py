@@ -18,6 +18,7 @@ from server.clearance.rules import (
     blockers,
     can_cancel_library_card,
     evaluate,
+    status_of,
     yuan,
 )
 
@@ -158,3 +159,25 @@ def test_blockers_and_yuan():
     results = [judge("library", CLEAR_LIBRARY), judge("finance", FinanceData(arrears_cents=5))]
     assert blockers(results) == ["finance"]
     assert (yuan(0), yuan(5), yuan(123456), yuan(-250)) == ("0.00", "0.05", "1234.56", "-2.50")
+
+
+STATUS_CASES = [
+    *[("library", data, {}, Limits()) for data, _status, _codes in LIBRARY_CASES],
+    *[("archives", ArchivesData(s), {}, Limits()) for s in ("reviewed", "received", "not_submitted")],
+    ("apartment", ApartmentData(True, "竹园3号楼", date(2027, 6, 19), "王管理员"), {}, Limits()),
+    ("apartment", ApartmentData(True, "竹园3号楼"), {}, Limits()),
+    ("apartment", ApartmentData(lived_on_campus=False), {}, Limits()),
+    ("finance", FinanceData(0, ({"name": "学费", "due_cents": 1, "paid_cents": 1},)), {}, Limits()),  # unhashable
+    ("finance", FinanceData(arrears_cents=5), {}, Limits()),
+    *[("library", obs.pop("data", None), obs, limits) for obs, limits, _code in
+      [(dict(o), limits, code) for o, limits, code in UNAVAILABLE_CASES]],
+    ("library", CLEAR_LIBRARY, {"read_at": NOW - timedelta(hours=23)}, Limits(24)),
+]
+
+
+@pytest.mark.parametrize(("key", "data", "obs", "limits"), STATUS_CASES)
+def test_status_of_agrees_with_evaluate(key, data, obs, limits):
+    observation = Observation(data=data, source="test", **{"read_at": NOW - timedelta(hours=1), **obs})
+    expected = evaluate(key, observation, OFFICE, limits, NOW).status
+    assert status_of(key, observation, OFFICE, limits, NOW) is expected
+    assert status_of(key, observation, OFFICE, limits, NOW) is expected  # the remembered verdict too

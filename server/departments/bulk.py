@@ -1,0 +1,219 @@
+"""Writing many students' records at once — file imports and the batch API — with what `apply_change` does for one.
+
+Every changed record is written and audited (from → to), an unchanged one is not written, and students whose
+item flips get all four items recomputed and their transitions written through `sync_item_states_many`, all in
+the caller's transaction. The work is done on plain rows with SQLAlchemy Core: a chunk of 1,000 students costs a
+handful of `IN (…)` queries and one executemany per table, instead of an ORM object (and its flush) per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Row, and_, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from server.audit import audit_values, record_audits
+from server.clearance import departments
+from server.clearance.models import RECORD_MODELS, ItemState, Student
+from server.clearance.records import (
+    RECORD_FIELDS,
+    StateSync,
+    TransitionRow,
+    observe,
+    snapshot_of,
+    sync_item_states_many,
+)
+from server.clearance.rules import ITEM_KEYS, status_of
+from server.departments.changes import CHUNK, chunks, is_unchanged, record_defaults
+from server.settings import Settings
+from server.sources import DepartmentSource
+
+_STUDENTS = Student.__table__
+# Core columns, not ORM attributes: the rows come back as plain tuples without the ORM's loading machinery.
+STUDENT_COLUMNS = (_STUDENTS.c.id, _STUDENTS.c.student_no, _STUDENTS.c.lived_on_campus, _STUDENTS.c.batch_id)
+_BOOKKEEPING = ("known", "source", "read_at", "failed_at", "fail_reason")
+
+
+def load_students(session: Session, student_nos: Sequence[str], *, lock: bool = True) -> dict[str, Row[Any]]:
+    """Students by number as plain rows (id, student_no, lived_on_campus, batch_id); `lock` takes row locks."""
+    found: dict[str, Row[Any]] = {}
+    for chunk in chunks(student_nos):
+        stmt = select(*STUDENT_COLUMNS).where(_STUDENTS.c.student_no.in_(list(chunk))).order_by(_STUDENTS.c.id)
+        found.update((row.student_no, row) for row in session.execute(stmt.with_for_update() if lock else stmt))
+    return found
+
+
+@dataclass(slots=True)
+class Target:
+    """A student a department's record is about to be written for: their row, that record, its item's status."""
+
+    student: Row[Any]  # id, student_no, lived_on_campus, batch_id (and the record's columns, prefixed)
+    record: SimpleNamespace | None  # id, known, failed_at and the department's fields
+    stored: str | None  # the stored status of the department's item, None when none is stored
+
+
+def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock: bool = True) -> dict[str, Target]:
+    """Students by number with their `key` record and that item's stored status: one query per 1,000 students.
+
+    `lock` takes the row locks of what it reads (MySQL), as every writer of these students does.
+    """
+    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    state = ItemState.__table__
+    # Only what deciding and writing need (read_at, source and fail_reason are overwritten): fewer columns to decode.
+    prefixed = [record.c[name].label(f"r_{name}") for name in ("id", "known", "failed_at", *RECORD_FIELDS[key])]
+    joined = _STUDENTS.outerjoin(record, record.c.student_id == _STUDENTS.c.id).outerjoin(
+        state, and_(state.c.student_id == _STUDENTS.c.id, state.c.item == key))
+    found: dict[str, Target] = {}
+    for chunk in chunks(student_nos):
+        stmt = (select(*STUDENT_COLUMNS, state.c.status.label("stored_status"), *prefixed).select_from(joined)
+                .where(_STUDENTS.c.student_no.in_(list(chunk))).order_by(_STUDENTS.c.id))
+        result = session.execute(stmt.with_for_update() if lock else stmt)
+        labels = result.keys()
+        names = [name.removeprefix("r_") for name in labels]
+        first = len(STUDENT_COLUMNS) + 1
+        for row in result:
+            has_record = row.r_id is not None
+            values = SimpleNamespace(**dict(zip(names[first:], row[first:], strict=True))) if has_record else None
+            found[row.student_no] = Target(row, values, row.stored_status)
+    return found
+
+
+def load_records(session: Session, key: str, student_ids: Sequence[int]) -> dict[int, SimpleNamespace]:
+    """One department's records of many students as plain, mutable rows keyed by student id."""
+    table = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    found: dict[int, SimpleNamespace] = {}
+    for chunk in chunks(student_ids):
+        result = session.execute(select(table).where(table.c.student_id.in_(list(chunk))))
+        names = list(result.keys())
+        for row in result:
+            found[row.student_id] = SimpleNamespace(**dict(zip(names, row, strict=True)))
+    return found
+
+
+def forget(session: Session, *models: type) -> None:
+    """Expire the session's copies of rows that Core statements have changed behind its back."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, models):
+            session.expire(obj)
+
+
+def recompute_many(
+    session: Session,
+    settings: Settings,
+    sources: Mapping[str, DepartmentSource],
+    students: Sequence[Any],
+    *,
+    cause: str,
+    now: datetime,
+    records: Mapping[str, Mapping[int, Any]] | None = None,
+    stored: Mapping[int, Mapping[str, str]] | None = None,
+    record_transitions: bool = True,
+) -> list[tuple[Any, list[TransitionRow]]]:
+    """Judge the four items of many students and store them, writing a Transition for each flip.
+
+    `records` gives the rows already at hand for some departments (a missing student there has no record);
+    the other departments' records are loaded. `stored` likewise gives the stored statuses, or they are loaded.
+    """
+    ids = [s.id for s in students]
+    rows = {key: (records[key] if records is not None and key in records else load_records(session, key, ids))
+            for key in ITEM_KEYS}
+    judges = [(key, sources[key].pulls, departments.office(settings, key), departments.limits(settings, key))
+              for key in ITEM_KEYS]
+    syncs = []
+    blank: dict[bool, dict[str, str]] = {}  # a student without records: only lived_on_campus matters
+    for student in students:
+        if all(student.id not in rows[key] for key in ITEM_KEYS) and bool(student.lived_on_campus) in blank:
+            statuses = blank[bool(student.lived_on_campus)]
+        else:
+            statuses = {key: str(status_of(key, observe(key, rows[key].get(student.id), student, pulls), office,
+                                           limits, now))
+                        for key, pulls, office, limits in judges}
+            if all(student.id not in rows[key] for key in ITEM_KEYS):
+                blank[bool(student.lived_on_campus)] = statuses
+        syncs.append(StateSync(student, statuses, None if stored is None else stored.get(student.id, {})))
+    return sync_item_states_many(session, syncs, cause=cause, now=now, record_transitions=record_transitions)
+
+
+def write_many(
+    session: Session,
+    settings: Settings,
+    sources: Mapping[str, DepartmentSource],
+    key: str,
+    changes: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    source: str,
+    actor: str,
+    origin: str,
+    cause: str,
+    now: datetime,
+    targets: Mapping[str, Target] | None = None,
+) -> list[str]:
+    """Write checked values to one department's records of many students; each outcome as `apply_change` says it.
+
+    `changes` are (student number, values) of existing students, each student once; `targets` may give what
+    `load_targets` returned for them (in this transaction), or it is loaded here. The caller commits.
+    """
+    session.flush()  # the session's pending work goes first: what follows bypasses its unit of work
+    table = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    fields = RECORD_FIELDS[key]
+    renew = bool(settings.department(key).freshness_hours)
+    pulls, office, limits = sources[key].pulls, departments.office(settings, key), departments.limits(settings, key)
+    set_columns = {name: bindparam(name) for name in (*fields, *_BOOKKEEPING)}
+    insert_columns = (*fields, "known", "source", "read_at")
+    update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(set_columns)
+    outcomes: list[str] = []
+    flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
+    for chunk in chunks(changes, CHUNK):
+        known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        renewed: list[int] = []
+        for student_no, values in chunk:
+            target = known[student_no]
+            student, row = target.student, target.record
+            if row is not None and is_unchanged(row, values):
+                if renew:  # the department has just confirmed the data: it is fresh again
+                    renewed.append(row.id)
+                outcomes.append("unchanged")
+                continue
+            before = snapshot_of(row, key)
+            if row is None:
+                values = {**record_defaults(key), **values}  # a new row gets every field, not only the ones sent
+                row = SimpleNamespace(id=None, student_id=student.id)
+            for name in fields:
+                if name in values:
+                    setattr(row, name, values[name])
+            row.known, row.source, row.read_at, row.failed_at, row.fail_reason = True, source, now, None, None
+            after = snapshot_of(row, key)
+            if before != after:
+                audits.append(audit_values(actor=actor, action=f"{key}_record.write",
+                                           entity=f"{key}_record:{student_no}", before=before, after=after,
+                                           origin=origin))
+            if row.id is None:  # failed_at and fail_reason are NULL on a new row anyway
+                inserts.append({"student_id": student.id, **{name: getattr(row, name) for name in insert_columns}})
+            else:
+                updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
+            # Only when the item's stored status changes (or none is stored) are all four items recomputed.
+            if target.stored != status_of(key, observe(key, row, student, pulls), office, limits, now):
+                flipped[student.id] = (student, row)
+            outcomes.append("created" if before is None else "updated")
+        if inserts:
+            session.execute(table.insert(), inserts)
+        if updates:
+            session.execute(update_stmt, updates)
+        if renewed:
+            session.execute(update(table).where(table.c.id.in_(renewed)).values(read_at=now))
+        record_audits(session, audits)
+    # The flips last, a thousand students at a time: their other records and stored statuses are loaded for them
+    # alone (nothing here writes those), and this department's record is the one just written.
+    rows = {student_id: row for student_id, (_student, row) in flipped.items()}
+    for chunk in chunks([student for student, _row in flipped.values()]):
+        recompute_many(session, settings, sources, chunk, cause=cause, now=now, records={key: rows})
+    forget(session, RECORD_MODELS[key], ItemState)
+    return outcomes
