@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
 
 def _protect_form(csrf: CSRFProtect) -> None:
     """Every browser form carries a CSRF token; the JSON API is bearer-authenticated instead."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    # A method or path no route serves changes nothing: let routing answer 404/405 instead of a CSRF 400.
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.routing_exception is None:
         try:
             csrf.protect()
         except CSRFError as exc:

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,10 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code, zh, en = _HTTP_CODES.get(status, (ErrorCode.INTERNAL_ERROR, "服务器内部错误", "Internal error"))
-        return _api_error(ApiError(status, code, zh, en))
+        response = _api_error(ApiError(status, code, zh, en))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 names what is allowed
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
