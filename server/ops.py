@@ -8,7 +8,7 @@ import time
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import text
+from sqlalchemy import func, or_, select, text
 
 from server.state import app_state
 
@@ -111,9 +111,9 @@ def _refresh_gauges(metrics: Metrics) -> None:
     try:
         with state.engine.connect() as conn:
             for key, model in RECORD_MODELS.items():
-                table = model.__table__  # type: ignore[attr-defined]
-                failed = conn.execute(text(f"SELECT COUNT(*) FROM {table.name} WHERE failed_at IS NOT NULL "  # noqa: S608 -- table names come from our models
-                                           "AND (read_at IS NULL OR failed_at >= read_at)")).scalar_one()
+                failed = conn.execute(select(func.count()).select_from(model).where(
+                    model.failed_at.is_not(None),
+                    or_(model.read_at.is_(None), model.failed_at >= model.read_at))).scalar_one()
                 metrics.source_failures.labels(key).set(failed)
             backlog = _outbox_backlog(conn)
             if backlog is not None:
