@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import ops, redaction
 from server.api.auth import authenticate_api_request
+from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.redis_client import make_redis
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         __name__,
         info=Info(title="Lixiao 离校 API", version="1.0.0",
                   description="Graduate departure clearance: students, counter staff and departmental systems."),
-        security_schemes=SECURITY_SCHEMES,
+        security_schemes={**SECURITY_SCHEMES, **DEPARTMENT_SECURITY_SCHEMES},
         validation_error_status=400,
         validation_error_callback=validation_error_response,
         doc_ui=False,
@@ -117,18 +118,20 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import auth_routes, certificates, health, student
-    from server.web import binding, certificate_pages, counter_pages, login
+    from server.api import auth_routes, certificates, departments, health, student
+    from server.web import binding, certificate_pages, console, counter_pages, login
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
     app.register_api(health.bp)
+    app.register_api(departments.bp)
     app.register_blueprint(login.bp)
     app.register_blueprint(binding.bp)
     for bp in (certificates.me_bp, certificates.counter_bp, certificates.admin_bp, certificates.keys_bp):
         app.register_api(bp)
     app.register_blueprint(certificate_pages.bp)
     app.register_blueprint(counter_pages.bp)
+    app.register_blueprint(console.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]

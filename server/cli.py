@@ -88,5 +88,14 @@ def openapi() -> None:
     click.echo(json.dumps(app.api_doc, ensure_ascii=False, indent=1, sort_keys=True))
 
 
+def _add_departmental_commands() -> None:
+    from server.departments.cli import department_key, import_command
+
+    cli.add_command(department_key)
+    cli.add_command(import_command)
+
+
+_add_departmental_commands()
+
 if __name__ == "__main__":
     cli()

@@ -50,6 +50,15 @@ class ErrorCode(StrEnum):
     PLATFORM_UNAVAILABLE = "PLATFORM_UNAVAILABLE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    DEPARTMENT_READ_ONLY = "DEPARTMENT_READ_ONLY"
+    UNKNOWN_DEPARTMENT = "UNKNOWN_DEPARTMENT"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    STALE_TIMESTAMP = "STALE_TIMESTAMP"
+    REPLAYED_REQUEST = "REPLAYED_REQUEST"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    WRONG_DEPARTMENT = "WRONG_DEPARTMENT"
+    RECORDS_REJECTED = "RECORDS_REJECTED"
+    FILE_UNREADABLE = "FILE_UNREADABLE"
 
 
 class ApiError(Exception):
@@ -82,6 +91,7 @@ class ErrorDetail(BaseModel):
     certificate: dict[str, Any] | None = None
     handed_over: list[dict[str, Any]] | None = None
     revoked_reason: str | None = None
+    rows: list[dict[str, Any]] | None = None
 
 
 class ErrorOut(BaseModel):

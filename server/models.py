@@ -14,10 +14,11 @@ from server.clearance.models import (
     Transition,
 )
 from server.db import Base
+from server.departments.models import DepartmentCredential
 from server.identity.models import ApiSession, Staff, WechatBinding
 
 __all__ = [
     "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "Certificate", "CertificateScan", "FinanceRecord", "Handover", "ItemState", "LibraryRecord", "Staff",
-    "Student", "Transition", "WechatBinding",
+    "Certificate", "CertificateScan", "DepartmentCredential", "FinanceRecord", "Handover", "ItemState",
+    "LibraryRecord", "Staff", "Student", "Transition", "WechatBinding",
 ]

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server.clearance.models import Student
+from server.clearance.models import RECORD_MODELS, Application, Student
 from server.clearance.records import RecordRow, record_failure, write_record
 from server.clearance.rules import DepartmentData
 from server.settings import Settings
@@ -71,3 +72,56 @@ def refresh_due(
                                        actor=f"system:{due[key].kind}-{key}", existing=row, load=False)
     session.flush()
     return updated
+
+
+def _due_students(session: Session, key: str, freshness_hours: float, now: datetime, limit: int) -> list[int]:
+    """Students (not yet submitted) whose record of a pulled department is missing, stale or failed long enough ago."""
+    model = RECORD_MODELS[key]
+    retry_before = now - RETRY_FAILED_AFTER
+    never_read = and_(model.read_at.is_(None), or_(model.failed_at.is_(None), model.failed_at < retry_before))
+    failed = and_(model.read_at.is_not(None), model.failed_at.is_not(None), model.failed_at >= model.read_at,
+                  model.failed_at < retry_before)
+    conditions = [model.id.is_(None), never_read, failed]
+    if freshness_hours:
+        answered = or_(model.failed_at.is_(None), model.failed_at < model.read_at)
+        conditions.append(and_(model.read_at < now - timedelta(hours=freshness_hours), answered))
+    stmt = (
+        select(Student.id)
+        .outerjoin(model, model.student_id == Student.id)
+        .outerjoin(Application, and_(Application.student_id == Student.id, Application.batch_id == Student.batch_id))
+        .where(Application.id.is_(None), or_(*conditions))
+        .order_by(model.read_at.is_not(None), model.read_at, Student.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def refresh_stale_records(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource],
+                          now: datetime, limit: int = 200) -> int:
+    """Re-read up to `limit` students' due records from pulled sources and store their items (the worker calls this).
+
+    Sources are read without holding row locks; each student costs at most the slowest source's timeout.
+    Returns how many students were refreshed. The caller commits.
+    """
+    from server.departments.changes import chunks, load_contexts, recompute
+
+    pulled = [key for key, source in sources.items() if source.pulls]
+    ids: list[int] = []
+    for key in pulled:
+        for student_id in _due_students(session, key, settings.department(key).freshness_hours, now, limit):
+            if student_id not in ids:
+                ids.append(student_id)
+    ids = ids[:limit]
+    if not ids:
+        return 0
+    refreshed = 0
+    for chunk in chunks(ids):
+        numbers = list(session.scalars(select(Student.student_no).where(Student.id.in_(list(chunk)))))
+        for ctx in load_contexts(session, numbers, lock=False).values():
+            updated = refresh_due(session, settings, sources, ctx.student, ctx.rows, now)
+            if updated:
+                ctx.rows.update(updated)
+                recompute(session, settings, sources, ctx, cause="refresh", now=now)
+                refreshed += 1
+        session.flush()
+    return refreshed

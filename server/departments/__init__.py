@@ -1,0 +1,1 @@
+"""Departmental data: staff roles, the operator console's services, credentials of departmental systems."""

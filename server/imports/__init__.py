@@ -1,0 +1,1 @@
+"""Roster and departmental record imports from CSV and XLSX files."""

@@ -1,0 +1,151 @@
+"""Reading an uploaded CSV or XLSX file into a header and numbered rows, or saying clearly why not."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ROWS = 200_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_UNIT = re.compile(r"[（(][^）)]*[）)]$")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be used (encoding, format, header); said in both languages."""
+
+    def __init__(self, message: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.message = message
+        self.message_en = message_en
+
+
+@dataclass
+class Table:
+    """A file's header and its non-empty rows, each with the row number a spreadsheet shows."""
+
+    headers: list[str]
+    rows: list[tuple[int, list[Any]]]
+    encoding: str  # utf-8, gb18030 or xlsx
+    columns: dict[str, int] = field(default_factory=dict)  # canonical column → index, set by map_columns
+    ignored: list[str] = field(default_factory=list)
+
+    def cells(self, row: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
+        """The cells of the named canonical columns that the file has."""
+        return {n: (row[self.columns[n]] if self.columns[n] < len(row) else None) for n in names if n in self.columns}
+
+
+def normalise_header(text: str) -> str:
+    """A header as compared with the known names: no spaces, lower case, no unit in brackets."""
+    text = re.sub(r"\s+", "", str(text or "")).lower().lstrip("\ufeff")
+    return _UNIT.sub("", text)
+
+
+def map_columns(table: Table, aliases: Mapping[str, Sequence[str]], required: Sequence[str]) -> None:
+    """Find each canonical column among the headers; unknown headers are listed as ignored."""
+    lookup = {normalise_header(a): name for name, names in aliases.items() for a in (name, *names)}
+    seen: dict[str, str] = {}
+    for index, header in enumerate(table.headers):
+        name = lookup.get(normalise_header(header))
+        if name is None:
+            if header:
+                table.ignored.append(header)
+            continue
+        if name in seen:
+            raise ImportFileError(f"“{header}”与“{seen[name]}”是同一列，请只保留一个",
+                                  f"Columns “{header}” and “{seen[name]}” mean the same; keep one")
+        seen[name] = header
+        table.columns[name] = index
+    missing = [n for n in required if n not in table.columns]
+    if missing:
+        names = "、".join(f"{n}（{aliases[n][0]}）" for n in missing)
+        raise ImportFileError(f"缺少必需的列：{names}", f"Required columns missing: {', '.join(missing)}")
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Parse CSV (UTF-8 or GB18030, as Excel saves it in China) or XLSX."""
+    if not data.strip():
+        raise ImportFileError("文件是空的", "The file is empty")
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFileError("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 .csv",
+                              "Old Excel (.xls) files are not supported; save as .xlsx or .csv")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise ImportFileError("文件扩展名是 .xlsx，但内容不是 Excel 文件",
+                              "The file is named .xlsx but is not an Excel file")
+    return _read_csv(data)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    for encoding, label in (("utf-8-sig", "utf-8"), ("gb18030", "gb18030")):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _CONTROL.search(text):
+            break  # decodes, but holds control characters: a binary file, not a CSV
+        return text, label
+    raise ImportFileError("无法识别文件编码或文件不是文本：请在 Excel 中另存为“CSV UTF-8”或 .xlsx",
+                          "The file's encoding is not recognised or it is not text: "
+                          "save it from Excel as “CSV UTF-8” or .xlsx")
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}",
+                              f"Malformed CSV at line {reader.line_num}: {exc}") from exc
+    return _table(records, encoding)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise _damaged() from exc
+    try:
+        sheet = workbook.worksheets[0]
+        records: list[list[Any]] = []
+        for values in sheet.iter_rows(values_only=True):
+            records.append(list(values))
+            if len(records) > MAX_ROWS + 1:
+                break
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise _damaged() from exc
+    finally:
+        workbook.close()
+    return _table(records, "xlsx")
+
+
+def _damaged() -> ImportFileError:
+    return ImportFileError("无法读取该 Excel 文件，文件可能已损坏", "The Excel file cannot be read; it may be damaged")
+
+
+def _blank(values: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _table(records: list[list[Any]], encoding: str) -> Table:
+    numbered = [(n, r) for n, r in enumerate(records, start=1) if not _blank(r)]
+    if not numbered:
+        raise ImportFileError("文件中没有任何内容", "The file has no content")
+    header = numbered[0][1]
+    rows = numbered[1:]
+    if not rows:
+        raise ImportFileError("文件只有表头，没有数据行", "The file has a header but no data rows")
+    if len(rows) > MAX_ROWS:
+        raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，请拆分文件", f"At most {MAX_ROWS} rows per file; split it")
+    headers = ["" if h is None else str(h).strip().lstrip("\ufeff") for h in header]
+    return Table(headers=headers, rows=rows, encoding=encoding)

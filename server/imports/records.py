@@ -1,0 +1,150 @@
+"""Departmental record imports (library, archives, apartment, finance) and the import entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import record_audit
+from server.clearance.models import Student
+from server.departments.changes import (
+    StudentContext,
+    apply_change,
+    chunks,
+    complete_contexts,
+    is_unchanged,
+    load_contexts,
+    recompute,
+    require_local,
+)
+from server.departments.fields import FieldProblem, cell_text, parse_cells
+from server.errors import ApiError
+from server.imports import roster
+from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED, STUDENT_NO
+from server.imports.reader import ImportFileError, Table, map_columns, read_table
+from server.imports.report import ImportReport, RowResult
+from server.settings import Settings
+from server.sources import DepartmentSource
+
+
+@dataclass
+class RecordRow:
+    """A checked department row."""
+
+    row: int
+    student_no: str
+    values: dict[str, Any]
+
+
+def _check_rows(session: Session, key: str, table: Table, report: ImportReport) -> list[RecordRow]:
+    names = list(DEPARTMENT[key])
+    first_seen: dict[str, int] = {}
+    parsed: list[RecordRow] = []
+    for number, raw in table.rows:
+        student_no = cell_text(table.cells(raw, ["student_no"]).get("student_no"))[:32]
+        if not student_no:
+            report.rows.append(RowResult(number, "", "rejected", "学号不能为空", "The student number is empty"))
+            continue
+        try:
+            values = parse_cells(key, table.cells(raw, names))
+        except FieldProblem as problem:
+            report.rows.append(RowResult(number, student_no, "rejected", problem.message, problem.message_en))
+            continue
+        if student_no in first_seen:
+            report.rows.append(RowResult(number, student_no, "rejected", f"学号与第 {first_seen[student_no]} 行重复",
+                                         f"Duplicate of row {first_seen[student_no]}"))
+            continue
+        first_seen[student_no] = number
+        parsed.append(RecordRow(number, student_no, values))
+    known: set[str] = set()
+    for chunk in chunks([r.student_no for r in parsed]):
+        known.update(session.scalars(select(Student.student_no).where(Student.student_no.in_(list(chunk)))))
+    valid = []
+    for item in parsed:
+        if item.student_no in known:
+            valid.append(item)
+        else:
+            report.rows.append(RowResult(item.row, item.student_no, "rejected", f"学号不存在：{item.student_no}",
+                                         f"No student with number {item.student_no}"))
+    return valid
+
+
+def _write_rows(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], key: str,
+                rows: list[RecordRow], *, actor: str, origin: str, now: datetime) -> list[RowResult]:
+    results: list[RowResult] = []
+    for chunk in chunks(rows):
+        # This department's records and the stored states first: rows that change nothing or keep their
+        # status need nothing else; the students whose item flips get their other records in one go.
+        contexts = load_contexts(session, [r.student_no for r in chunk], keys=[key], with_states=False)
+        complete_contexts(session, [contexts[r.student_no] for r in chunk
+                                    if not is_unchanged(contexts[r.student_no].rows[key], r.values)], keys=())
+        flipped: list[StudentContext] = []
+        for item in chunk:
+            outcome = apply_change(session, settings, sources, contexts[item.student_no], key, item.values,
+                                   source="import", actor=actor, origin=origin, cause=f"import:{key}", now=now,
+                                   flipped=flipped)
+            results.append(RowResult(item.row, item.student_no, outcome))
+        complete_contexts(session, flipped)
+        for ctx in flipped:
+            recompute(session, settings, sources, ctx, cause=f"import:{key}", now=now)
+        session.flush()
+    return results
+
+
+def import_file(
+    session: Session,
+    settings: Settings,
+    sources: Mapping[str, DepartmentSource],
+    kind: str,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    origin: str,
+    now: datetime,
+    batch_name: str | None = None,
+    apply_valid: bool = False,
+) -> ImportReport:
+    """Check every row of a roster or department file and write it; raises ImportFileError for an unusable file.
+
+    A file with any rejected row writes nothing unless `apply_valid`; the report then marks the valid rows
+    "valid" (not written). The caller commits.
+    """
+    if kind not in KINDS:
+        raise ImportFileError(f"未知的导入类型：{kind}", f"Unknown import kind: {kind}")
+    if kind != "roster":
+        try:
+            require_local(settings, kind)
+        except ApiError as exc:
+            raise ImportFileError(exc.message, exc.message_en) from exc
+    table = read_table(data, filename)
+    if kind == "roster":
+        map_columns(table, ROSTER, ROSTER_REQUIRED)
+    else:
+        map_columns(table, {**STUDENT_NO, **DEPARTMENT[kind]}, ["student_no"])
+        if len(table.columns) < 2:
+            raise ImportFileError(f"文件中没有{kind}记录的任何字段列", f"The file has no {kind} field columns")
+    report = ImportReport(kind=kind, filename=filename[:120], encoding=table.encoding,
+                          ignored_columns=table.ignored)
+    valid: list[Any]
+    if kind == "roster":
+        valid = roster.check_rows(session, table, report, batch_name)
+    else:
+        valid = _check_rows(session, kind, table, report)
+    if report.rejected and not apply_valid:
+        report.rows += [RowResult(v.row, v.student_no, "valid") for v in valid]
+    else:
+        if kind == "roster":
+            report.rows += roster.write_rows(session, settings, sources, valid, actor=actor, origin=origin, now=now)
+        else:
+            report.rows += _write_rows(session, settings, sources, kind, valid, actor=actor, origin=origin, now=now)
+        report.applied = True
+        record_audit(session, actor=actor, action=f"import.{kind}", entity=f"import:{filename[:70]}", before=None,
+                     after={"counts": report.counts, "encoding": report.encoding}, origin=origin)
+    report.rows.sort(key=lambda r: r.row)
+    return report

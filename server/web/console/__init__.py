@@ -1,0 +1,128 @@
+"""The staff console (server-rendered pages under /console): students, department changes, lists, imports, staff."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, g, redirect, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from server.clearance.departments import TITLES
+from server.clearance.rules import ITEM_KEYS
+from server.departments.fields import LABELS
+from server.errors import ApiError, ErrorCode
+from server.identity.models import Staff
+from server.identity.permissions import can_edit_department, can_view_department
+from server.state import app_state
+from server.timeutil import local_display
+from server.web.session import browser_staff, browser_student
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+STATUS_TITLES = {
+    "passed": ("通过", "passed"),
+    "not_passed": ("未通过", "not passed"),
+    "unavailable": ("暂不可查", "unavailable"),
+    "unknown": ("未计算", "not yet computed"),
+}
+
+
+def staff() -> Staff:
+    """The signed-in staff member of this request."""
+    return g.console_staff  # type: ignore[no-any-return]
+
+
+@bp.before_request
+def _require_staff() -> None:
+    """Only active staff reach the console; others are sent to log in (or told it is staff only)."""
+    found = browser_staff()
+    if found is not None:
+        g.console_staff = found
+        return
+    if browser_student() is not None:
+        raise ApiError(403, ErrorCode.FORBIDDEN, "工作台仅供工作人员使用", "The console is for staff only")
+    if request.method == "GET":
+        abort(redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")})))
+    raise ApiError(401, ErrorCode.UNAUTHORIZED, "请先以工作人员身份登录", "Please log in as staff")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
+    limit = app_state().settings.upload_limit_bytes
+    size = f"{limit / 1024 / 1024:.1f} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    error = ApiError(413, ErrorCode.PAYLOAD_TOO_LARGE, f"上传的文件太大：上限为 {size}，请拆分后分批导入",
+                     f"The file is too large: the limit is {size}; split it and import the parts")
+    return render_template("error.html", error=error), 413
+
+
+@bp.app_template_global()
+def department_title(key: str) -> str:
+    """A department's bilingual title."""
+    zh, en = TITLES.get(key, (key, key))
+    return f"{zh} {en}"
+
+
+@bp.app_template_global()
+def status_title(status: str) -> str:
+    """A status's bilingual title."""
+    zh, en = STATUS_TITLES.get(status, (status, status))
+    return f"{zh} {en}"
+
+
+VALUE_TITLES = {
+    "active": "正常 active", "cancelled": "已注销 cancelled", "not_submitted": "未提交 not submitted",
+    "submitted": "已提交 submitted", "approved": "记录审核通过 approved", "rejected": "审核未通过 rejected",
+    "received": "已收到 received", "reviewed": "已审核 reviewed",
+}
+
+
+@bp.app_template_global()
+def field_title(name: str) -> str:
+    """A record field's bilingual name."""
+    zh, en = LABELS.get(name, (name, ""))
+    return f"{zh} {en}".strip()
+
+
+@bp.app_template_global()
+def value_title(value: object) -> str:
+    """A record value as staff read it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    return VALUE_TITLES.get(str(value), str(value))
+
+
+@bp.app_template_filter("shanghai")
+def shanghai(value):  # type: ignore[no-untyped-def]
+    """A stored UTC time as Asia/Shanghai wall-clock time."""
+    return local_display(value) if value is not None else "—"
+
+
+@bp.context_processor
+def _console_context() -> dict:
+    me = g.get("console_staff")
+    if me is None:
+        return {}
+    return {
+        "me": me,
+        "visible_departments": [k for k in ITEM_KEYS if can_view_department(me, k)],
+        "editable_departments": [k for k in ITEM_KEYS if can_edit_department(me, k)],
+    }
+
+
+@bp.app_template_filter("pager_query")
+def pager_query(args, page: int) -> str:  # type: ignore[no-untyped-def]
+    """The current query string with another page number."""
+    params = {k: v for k, v in args.items() if k != "page"}
+    params["page"] = str(page)
+    return urlencode(params)
+
+
+def back_to(url: str) -> Response:
+    """A 303 after a form post (the browser then GETs the page)."""
+    return redirect(url, code=303)
+
+
+from server.web.console import blocked, imports, staff_pages, students  # noqa: E402,F401 -- registers the routes

@@ -1,0 +1,69 @@
+"""Console staff administration: list, add by username, change role / department / college, deactivate."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from werkzeug.wrappers import Response
+
+from server.api.auth import origin
+from server.departments import staff_admin
+from server.errors import ApiError, ErrorCode
+from server.identity.permissions import is_admin
+from server.settings import DEPARTMENTS
+from server.state import db
+from server.web.console import back_to, bp, staff
+
+
+def _require_admin() -> None:
+    if not is_admin(staff()):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "仅管理员可以管理工作人员", "Only administrators manage staff")
+
+
+@bp.get("/staff")
+def staff_list() -> str:
+    """Every staff account with its role."""
+    _require_admin()
+    return render_template("console/staff.html", accounts=staff_admin.list_staff(db()),
+                           roles=staff_admin.ROLE_TITLES, departments=DEPARTMENTS)
+
+
+def _flash_error(exc: ApiError) -> Response:
+    flash(f"{exc.message} · {exc.message_en}", "error")
+    return back_to("/console/staff")
+
+
+@bp.post("/staff")
+def staff_add() -> Response:
+    """Add a staff account by its CAS username."""
+    _require_admin()
+    form = request.form
+    try:
+        added = staff_admin.add_staff(db(), staff(), username=form.get("username", ""), name=form.get("name", ""),
+                                      role=form.get("role", ""), department=form.get("department") or None,
+                                      college=form.get("college") or None, origin=origin())
+    except ApiError as exc:
+        if exc.status == 403:
+            raise
+        return _flash_error(exc)
+    db().commit()
+    flash(f"已添加 {added.username} · Added {added.username}", "info")
+    return back_to("/console/staff")
+
+
+@bp.post("/staff/<int:staff_id>")
+def staff_update(staff_id: int) -> Response:
+    """Change one account's role, department, college or active flag."""
+    _require_admin()
+    form = request.form
+    try:
+        changed = staff_admin.update_staff(db(), staff(), staff_id, role=form.get("role", ""),
+                                           department=form.get("department") or None,
+                                           college=form.get("college") or None, active=form.get("active") == "1",
+                                           name=form.get("name"), origin=origin())
+    except ApiError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _flash_error(exc)
+    db().commit()
+    flash(f"已保存 {changed.username} · Saved {changed.username}", "info")
+    return back_to("/console/staff")
