@@ -110,7 +110,7 @@ class MariaDBServer:
                         "--auth-root-authentication-method=normal", "--skip-test-db"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
         self.start()
-        self.sql("CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY ''; "
+        self.sql("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY ''; "
                  "GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES;")
 
     def url(self, database: str = "") -> str:
