@@ -121,7 +121,7 @@ class Load:
 
 
 def test_a_database_crash_costs_503s_and_loses_nothing(drill_app, mariadb, settings):
-    app, server, url = drill_app
+    _app, server, url = drill_app
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
         batch = make_batch(session)
