@@ -81,6 +81,7 @@ def serve(port: int, emulator: str) -> None:
     worker = _start_worker(app)
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(BANNER.format(port=port, emulator=emulator), flush=True)
+    _announce_pushes(app, emulator)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -97,6 +98,25 @@ def _start_worker(app) -> threading.Event | None:  # type: ignore[no-untyped-def
         return None
     return run_in_thread(app)
 
+
+def _announce_pushes(app, emulator: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        from server.messaging.demo import prepare_demo_pushes
+    except ImportError:
+        return
+    from server.timeutil import utcnow
+
+    state = app.extensions["lixiao"]
+    with state.sessions() as session:
+        numbers = prepare_demo_pushes(session, state.settings, emulator, utcnow())
+    if numbers:
+        print(PUSH_BANNER.format(students=", ".join(numbers), emulator=emulator), flush=True)
+
+
+PUSH_BANNER = """  Pushes: students {students} are bound to WeChat and allowed pushes.
+  Clear one of their red items (as an operator) and the push appears at {emulator}/_control/messages
+  (the push worker runs inside this process).
+"""
 
 BANNER = """
   Lixiao 离校 demo is running.

@@ -118,11 +118,12 @@ def _refuse_malformed_json() -> None:
 
 
 def _register_routes(app: OpenAPI) -> None:
-    from server.api import auth_routes, certificates, departments, health, student
+    from server.api import auth_routes, certificates, departments, health, messaging, student
     from server.web import binding, certificate_pages, console, counter_pages, login
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
+    app.register_api(messaging.bp)
     app.register_api(health.bp)
     app.register_api(departments.bp)
     app.register_blueprint(login.bp)

@@ -78,6 +78,15 @@ def create_admin(username: str, name: str) -> None:
     click.echo(f"administrator {username} ready / 管理员 {username} 已就绪")
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a push worker (options: --until-idle, --no-jobs); several may run at once."""
+    from server.messaging.worker import main
+
+    main(ctx.args)
+
+
 @cli.command()
 def openapi() -> None:
     """Print the OpenAPI document (the mini-program's contract test reads it)."""

@@ -16,9 +16,11 @@ from server.clearance.models import (
 from server.db import Base
 from server.departments.models import DepartmentCredential
 from server.identity.models import ApiSession, Staff, WechatBinding
+from server.messaging.models import JobRun, OutboxEvent, SubscriptionConsent, WecomRecipient
 
 __all__ = [
     "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "Certificate", "CertificateScan", "DepartmentCredential", "FinanceRecord", "Handover", "ItemState",
-    "LibraryRecord", "Staff", "Student", "Transition", "WechatBinding",
+    "Certificate", "CertificateScan", "DepartmentCredential", "FinanceRecord", "Handover", "ItemState", "JobRun",
+    "LibraryRecord", "OutboxEvent", "Staff", "Student", "SubscriptionConsent", "Transition", "WechatBinding",
+    "WecomRecipient",
 ]

@@ -71,6 +71,23 @@ class Settings:
     upload_limit_bytes: int = 10 * 1024 * 1024
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx alone: 1).
     trusted_proxies: int = 0
+    # Subscribe-message template ids from the mini-program console, one per templates_msg/<event>.
+    wx_template_item_passed: str = "demo-tmpl-item-passed"
+    wx_template_all_passed: str = "demo-tmpl-all-passed"
+    wx_template_certificate_issued: str = "demo-tmpl-certificate-issued"
+    wx_template_batch_closing_reminder: str = "demo-tmpl-batch-closing-reminder"
+    outbox_lease_seconds: int = 60  # a claimed push belongs to its worker this long (renewed per send)
+    outbox_batch_size: int = 20
+    outbox_max_attempts: int = 10
+    outbox_retry_base_seconds: float = 5.0  # doubled per attempt, capped at an hour
+    worker_poll_seconds: float = 1.0
+    worker_threads: int = 1  # pushes one worker sends at once; more is faster but widens the crash window (worker.py)
+    wecom_per_user_per_minute: int = 30  # WeCom drops messages beyond 30/min and 1000/h per member
+    wecom_per_user_per_hour: int = 1000
+    reminder_days: str = "3,1"  # remind students who have not submitted this many days before a batch closes
+    reminder_interval_seconds: int = 3600
+    refresh_interval_seconds: int = 600  # how often the worker re-reads stale records of pulled sources
+    refresh_batch_limit: int = 200
     testing: bool = False
     departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
 
@@ -154,6 +171,22 @@ _ENV_NAMES: dict[str, str] = {
     "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
     "trusted_proxies": "LIXIAO_TRUSTED_PROXIES",
+    "wx_template_item_passed": "LIXIAO_WX_TEMPLATE_ITEM_PASSED",
+    "wx_template_all_passed": "LIXIAO_WX_TEMPLATE_ALL_PASSED",
+    "wx_template_certificate_issued": "LIXIAO_WX_TEMPLATE_CERTIFICATE_ISSUED",
+    "wx_template_batch_closing_reminder": "LIXIAO_WX_TEMPLATE_BATCH_CLOSING_REMINDER",
+    "outbox_lease_seconds": "LIXIAO_OUTBOX_LEASE_SECONDS",
+    "outbox_batch_size": "LIXIAO_OUTBOX_BATCH_SIZE",
+    "outbox_max_attempts": "LIXIAO_OUTBOX_MAX_ATTEMPTS",
+    "outbox_retry_base_seconds": "LIXIAO_OUTBOX_RETRY_BASE_SECONDS",
+    "worker_poll_seconds": "LIXIAO_WORKER_POLL_SECONDS",
+    "worker_threads": "LIXIAO_WORKER_THREADS",
+    "wecom_per_user_per_minute": "LIXIAO_WECOM_PER_USER_PER_MINUTE",
+    "wecom_per_user_per_hour": "LIXIAO_WECOM_PER_USER_PER_HOUR",
+    "reminder_days": "LIXIAO_REMINDER_DAYS",
+    "reminder_interval_seconds": "LIXIAO_REMINDER_INTERVAL_SECONDS",
+    "refresh_interval_seconds": "LIXIAO_REFRESH_INTERVAL_SECONDS",
+    "refresh_batch_limit": "LIXIAO_REFRESH_BATCH_LIMIT",
 }
 
 
@@ -181,6 +214,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def check_settings(settings: Settings) -> None:
     """Fail fast on settings that cannot work, and on fakes or default secrets in production."""
+    try:
+        reminder_days(settings)
+    except ValueError as exc:
+        raise SettingsError(f"LIXIAO_REMINDER_DAYS must be comma-separated whole days, got {settings.reminder_days!r}"
+                            ) from exc
     for key, dept in settings.departments.items():
         if dept.source not in SOURCE_KINDS:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")
@@ -201,6 +239,8 @@ def check_settings(settings: Settings) -> None:
         problems.append("LIXIAO_REDIS_URL must point at a real Redis server")
     if settings.wx_secret.startswith("demo-") or settings.wecom_secret.startswith("demo-"):
         problems.append("LIXIAO_WX_SECRET and LIXIAO_WECOM_SECRET must be the real platform secrets")
+    problems += [f"{var} must be the template id from the mini-program console" for name, var in _ENV_NAMES.items()
+                 if name.startswith("wx_template_") and getattr(settings, name).startswith("demo-")]
     emulator_hosts = ("127.0.0.1:8001", "localhost:8001")
     for name in ("wx_api_base", "wecom_api_base", "wecom_oauth_url", "cas_server_url"):
         if any(host in getattr(settings, name) for host in emulator_hosts):
@@ -251,3 +291,19 @@ def _check_identity(settings: Settings) -> None:
     for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
         if not getattr(settings, name).endswith("/"):
             raise SettingsError(f"{_ENV_NAMES[name]} must end with '/'")
+
+
+def reminder_days(settings: Settings) -> tuple[int, ...]:
+    """The days before a batch closes on which students who have not submitted are reminded, largest first."""
+    days = {int(part) for part in settings.reminder_days.split(",") if part.strip()}
+    if any(d <= 0 for d in days):
+        raise ValueError("reminder days must be positive")
+    return tuple(sorted(days, reverse=True))
+
+
+def wx_template_id(settings: Settings, setting_name: str) -> str:
+    """The template id configured under an environment name such as LIXIAO_WX_TEMPLATE_ITEM_PASSED."""
+    field_name = setting_name.removeprefix("LIXIAO_").lower()
+    if not field_name.startswith("wx_template_") or _ENV_NAMES.get(field_name) != setting_name:
+        raise KeyError(setting_name)
+    return str(getattr(settings, field_name))

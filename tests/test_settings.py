@@ -18,6 +18,10 @@ GOOD_PRODUCTION = {
     "LIXIAO_WECOM_API_BASE": "https://qyapi.weixin.qq.com/cgi-bin/",
     "LIXIAO_CAS_SERVER_URL": "https://cas.example.edu.cn/cas/",
     "LIXIAO_WECOM_OAUTH_URL": "https://open.weixin.qq.com/connect/oauth2/authorize",
+    "LIXIAO_WX_TEMPLATE_ITEM_PASSED": "tmpl-item-passed-from-console",
+    "LIXIAO_WX_TEMPLATE_ALL_PASSED": "tmpl-all-passed-from-console",
+    "LIXIAO_WX_TEMPLATE_CERTIFICATE_ISSUED": "tmpl-certificate-from-console",
+    "LIXIAO_WX_TEMPLATE_BATCH_CLOSING_REMINDER": "tmpl-reminder-from-console",
     "LIXIAO_CERTIFICATE_PRIVATE_KEY": generate_private_key_pem(),  # a key that does not load stops the start
 }
 

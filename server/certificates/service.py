@@ -22,6 +22,7 @@ from server.certificates.signing import CertificatePayload, sign_certificate
 from server.clearance.models import Application, Batch, Student
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
+from server.messaging.outbox import enqueue_certificate_issued
 from server.settings import Settings
 from server.timeutil import SHANGHAI, iso
 
@@ -81,18 +82,8 @@ def issue_certificate(session: Session, settings: Settings, application: Applica
     record_audit(session, actor="system:certificates", action="certificate.issue",
                  entity=f"certificate:{serial}", before=None,
                  after={"application_id": application.id, "key_id": ring.kid}, origin="")
-    _announce_issued(session, student, certificate)
+    enqueue_certificate_issued(session, student, certificate.serial, certificate.issued_at)
     return certificate
-
-
-def _announce_issued(session: Session, student: Student, certificate: Certificate) -> None:
-    """INTEGRATION(messaging): the single call site for the "certificate issued" push.
-
-    wip/messaging provides the outbox hook; when it is merged, replace this body with
-    `from server.messaging.outbox import enqueue_certificate_issued` (at the top) and
-    `enqueue_certificate_issued(session, student, certificate.serial, certificate.issued_at)` —
-    it writes an outbox row in this, the submitting, transaction.
-    """
 
 
 def verify_url(settings: Settings, certificate: Certificate) -> str:

@@ -32,6 +32,7 @@ from server.clearance.rules import (
     Observation,
     Status,
 )
+from server.messaging.outbox import enqueue_transitions
 
 RecordRow = LibraryRecord | ArchivesRecord | ApartmentRecord | FinanceRecord
 
@@ -168,7 +169,10 @@ def sync_item_states(
     states: Mapping[str, ItemState] | None = None,
     record_transitions: bool = True,
 ) -> list[Transition]:
-    """Store each item's status and write a transition for every change (and for "all four passed")."""
+    """Store each item's status and write a transition for every change (and for "all four passed").
+
+    Turns to passed also become outbox rows (pushes and in-app notifications) in this same transaction.
+    """
     if states is None:
         rows = session.scalars(select(ItemState).where(ItemState.student_id == student.id)).all()
         states = {s.item: s for s in rows}
@@ -192,4 +196,5 @@ def sync_item_states(
         transitions.append(Transition(student_id=student.id, item="all", from_status=None,
                                       to_status=str(Status.PASSED), cause=cause, at=now))
     session.add_all(transitions)
+    enqueue_transitions(session, student, transitions)
     return transitions

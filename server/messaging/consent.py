@@ -1,0 +1,102 @@
+"""Subscribe-message consent: one push per acceptance the mini-program reports, spent one per push.
+
+The count is our best knowledge of WeChat's own quota: WeChat answers 43101 when it disagrees, and then
+the count goes back to 0 until the student accepts again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.messaging.models import SubscriptionConsent
+from server.messaging.templates import EVENT_KEYS, get_templates
+from server.settings import Settings, wx_template_id
+
+# What the mini-program shows beside each subscription switch.
+TEMPLATE_TITLES: dict[str, tuple[str, str]] = {
+    "item_passed": ("离校事项通过提醒", "A clearance item passed"),
+    "all_passed": ("可以提交离校申请提醒", "All items passed: you can submit"),
+    "certificate_issued": ("离校证明签发提醒", "Clearance certificate issued"),
+    "batch_closing_reminder": ("离校办理截止提醒", "Clearance batch closing soon"),
+}
+
+
+def accept(session: Session, student_id: int, keys: Iterable[str], now: datetime) -> None:
+    """Count one more allowed push for every accepted template key."""
+    for key in keys:
+        if key not in EVENT_KEYS:
+            raise KeyError(key)
+        bumped = session.execute(
+            update(SubscriptionConsent)
+            .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
+            .values(remaining=SubscriptionConsent.remaining + 1, updated_at=now)
+        ).rowcount
+        if bumped:
+            continue
+        try:
+            with session.begin_nested():  # a concurrent first acceptance may insert the same row
+                session.add(SubscriptionConsent(student_id=student_id, template_key=key, remaining=1, updated_at=now))
+        except IntegrityError:
+            session.execute(
+                update(SubscriptionConsent)
+                .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
+                .values(remaining=SubscriptionConsent.remaining + 1, updated_at=now)
+            )
+
+
+def remaining(session: Session, student_id: int) -> dict[str, int]:
+    """Allowed pushes per template key (0 for templates never accepted)."""
+    rows = session.execute(
+        select(SubscriptionConsent.template_key, SubscriptionConsent.remaining)
+        .where(SubscriptionConsent.student_id == student_id)
+    ).all()
+    counts = dict.fromkeys(EVENT_KEYS, 0)
+    counts.update({key: count for key, count in rows if key in counts})
+    return counts
+
+
+def describe(settings: Settings, counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The subscription list the API answers with: template ids for wx.requestSubscribeMessage and counts."""
+    templates = get_templates()
+    return [
+        {"key": key, "template_id": wx_template_id(settings, templates[key].template_id_setting),
+         "title": TEMPLATE_TITLES[key][0], "title_en": TEMPLATE_TITLES[key][1], "remaining": counts[key]}
+        for key in EVENT_KEYS
+    ]
+
+
+_C = SubscriptionConsent.__table__
+_RESERVE = (  # built once: it runs for every push
+    update(_C)
+    .where(_C.c.student_id == bindparam("sid"), _C.c.template_key == bindparam("key"), _C.c.remaining > 0)
+    .values(remaining=_C.c.remaining - 1, updated_at=bindparam("now"))
+)
+
+
+def reserve(session: Session, student_id: int, key: str, now: datetime) -> bool:
+    """Take one allowed push before sending; False when none is left."""
+    return bool(session.execute(_RESERVE, {"sid": student_id, "key": key, "now": now}).rowcount)
+
+
+def give_back(session: Session, student_id: int, key: str, now: datetime) -> None:
+    """Return a reserved push that WeChat did not deliver (its own quota was not spent either)."""
+    session.execute(
+        update(SubscriptionConsent)
+        .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
+        .values(remaining=SubscriptionConsent.remaining + 1, updated_at=now)
+    )
+
+
+def reset(session: Session, student_id: int, key: str, now: datetime) -> None:
+    """WeChat said 43101: the student has no quota left for this template, whatever we counted."""
+    session.execute(
+        update(SubscriptionConsent)
+        .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
+        .values(remaining=0, updated_at=now)
+    )
