@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from datetime import UTC
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, or_, select, text
 
 from server.state import app_state
+from server.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+OUTBOX_STATUSES = {"pending", "sending", "sent", "unconfirmed", "skipped", "refused", "failed"}
 
 # Pages use only our own scripts and styles; the QR SVG is inline. frame-ancestors stops clickjacking.
 # Inline scripts need the per-request nonce (`{{ csp_nonce() }}` in templates); the WeChat/WeCom JS-SDKs load
@@ -39,7 +42,12 @@ class Metrics:
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
         self.errors = Counter("lixiao_request_errors_total", "Responses with status >= 500", ["endpoint"],
                               registry=self.registry)
-        self.outbox_backlog = Gauge("lixiao_outbox_backlog", "Push events not yet sent", registry=self.registry)
+        self.outbox_backlog = Gauge("lixiao_outbox_backlog", "Push events pending or being sent",
+                                    registry=self.registry)
+        self.outbox_events = Gauge("lixiao_outbox_events", "Push events by status", ["status"],
+                                   registry=self.registry)
+        self.outbox_oldest_pending = Gauge("lixiao_outbox_oldest_pending_seconds",
+                                           "Age of the oldest pending push event (0 when none)", registry=self.registry)
         self.source_failures = Gauge("lixiao_source_failed_records", "Records whose last read failed",
                                      ["department"], registry=self.registry)
 
@@ -115,17 +123,21 @@ def _refresh_gauges(metrics: Metrics) -> None:
                     model.failed_at.is_not(None),
                     or_(model.read_at.is_(None), model.failed_at >= model.read_at))).scalar_one()
                 metrics.source_failures.labels(key).set(failed)
-            backlog = _outbox_backlog(conn)
-            if backlog is not None:
-                metrics.outbox_backlog.set(backlog)
+            _outbox_gauges(conn, metrics)
     except Exception as exc:  # metrics must never take the service down
         log.warning("metrics gauges unavailable: %s", type(exc).__name__)
 
 
-def _outbox_backlog(conn) -> int | None:  # type: ignore[no-untyped-def]
-    from server.db import Base
+def _outbox_gauges(conn, metrics: Metrics) -> None:  # type: ignore[no-untyped-def]
+    """Push events by status, the backlog (pending or being sent) and how long the oldest has waited."""
+    from server.messaging.claims import PENDING, SENDING
+    from server.messaging.models import OutboxEvent
 
-    if "outbox" not in Base.metadata.tables:
-        return None
-    return int(conn.execute(text("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-                            ).scalar_one())
+    by_status = dict(conn.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all())
+    for status in OUTBOX_STATUSES | set(by_status):
+        metrics.outbox_events.labels(status).set(by_status.get(status, 0))
+    metrics.outbox_backlog.set(by_status.get(PENDING, 0) + by_status.get(SENDING, 0))
+    oldest = conn.execute(select(func.min(OutboxEvent.created_at)).where(OutboxEvent.status == PENDING)).scalar()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # a raw min() over the column skips our UTC type on some backends
+    metrics.outbox_oldest_pending.set(max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0)
