@@ -76,6 +76,9 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/me/certificate.png"): Call(students_only(200, other_student=404)),
     ("POST", "/api/v1/me/library-card/cancel"): Call(students_only(200)),
     ("POST", "/api/v1/me/application"): Call(students_only(409, other_student=201)),
+    ("GET", "/api/v1/me/subscriptions"): Call(students_only(200)),
+    ("POST", "/api/v1/me/subscriptions"): Call(students_only(200), body=lambda w, _: {"accepted": ["item_passed"]}),
+    ("GET", "/api/v1/me/notifications"): Call(students_only(200)),
     # Counter staff and administrators only.
     ("POST", "/api/v1/counter/verify"): Call(staff_only(("counter", "admin"), 200),
                                              body=lambda w, _: {"qr_text": w.qr_text}),
