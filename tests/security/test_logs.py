@@ -9,8 +9,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from server.departments.credentials import create_key
 from server.identity.models import Staff
 from server.identity.wechat import SESSION_KEY_PREFIX
+from server.messaging.worker import Worker
+from server.timeutil import utcnow
+from tests.departments.signing import signed
 from tests.factories import ALL_PASSED, make_batch, make_student, set_records
 from tests.identity.flows import bind, me, token_for
 from tests.identity.test_browser_login import browser_login
@@ -65,8 +69,24 @@ def test_a_whole_flow_logs_no_secret(app, live, emulator, session, settings, deb
     assert bind(live.url, token, student.student_no, CAS_PASSWORD).status_code == 200
     assert me(live.url, token).status_code == 200
     auth = {"Authorization": f"Bearer {token}"}
+    consent = requests.post(f"{live.url}/api/v1/me/subscriptions", json={"accepted": ["certificate_issued"]},
+                            headers=auth, timeout=TIMEOUT)
+    assert consent.status_code == 200, consent.text
+    emulator.set_quota("o-logs", settings.wx_template_certificate_issued, 1)  # WeChat's side of the consent
     assert requests.post(f"{live.url}/api/v1/me/application", headers=auth, timeout=TIMEOUT).status_code == 201
     certificate = me(live.url, token, "/api/v1/me/certificate").json()
+    # The push worker sends "certificate issued" as a subscribe message (access_token in the URL).
+    state = app.extensions["lixiao"]
+    worker = Worker(state.settings, engine=state.engine, redis_client=state.redis, sources=state.sources)
+    assert worker.run_once() >= 1
+    assert emulator.messages("wechat"), emulator.messages()
+
+    # A departmental system sends a record, signed with its key.
+    key = create_key(session, settings.secret_key, "apartment", now=utcnow())
+    session.commit()
+    sent = signed(live.url, "PUT", f"/api/v1/departments/apartment/records/{student.student_no}",
+                  {"move_out_handler": "王管理员"}, key_id=key.key_id, secret=key.secret)
+    assert sent.status_code == 200, sent.text
 
     # Counter staff: WeCom login and a scan through the API, then a browser login and a scan on the page.
     code = emulator.mint_wecom_code("counter")
@@ -82,7 +102,6 @@ def test_a_whole_flow_logs_no_secret(app, live, emulator, session, settings, deb
                         timeout=TIMEOUT)
     assert scan.status_code == 200 and certificate["serial"] in scan.text
 
-    state = app.extensions["lixiao"]
     [session_key_name] = state.redis.keys(SESSION_KEY_PREFIX + "*")
     platform_tokens = [state.redis.get(k) for k in state.redis.keys("lixiao:wechatpy:*") if ":lock:" not in k]
     secrets = {
@@ -95,6 +114,7 @@ def test_a_whole_flow_logs_no_secret(app, live, emulator, session, settings, deb
         "browser session cookie": browser.cookies.get(app.config["SESSION_COOKIE_NAME"]),
         "CAS password": CAS_PASSWORD,
         "CSRF token": csrf,
+        "department key secret": key.secret,
         **{f"platform access token {i}": t for i, t in enumerate(platform_tokens) if t},
         **{f"certificate private key line {i}": line for i, line in
            enumerate(settings.certificate_private_key.splitlines()) if not line.startswith("-----")},
@@ -104,7 +124,8 @@ def test_a_whole_flow_logs_no_secret(app, live, emulator, session, settings, deb
     logs = "\n".join(debug_logs.lines)
     # The capture worked: werkzeug's request lines, urllib3's outgoing calls and our own lines are there.
     assert "/bind/cas" in logs and "jscode2session" in logs and "serviceValidate" in logs, logs[:2000]
-    assert "gettoken" in logs and "/api/v1/counter/verify" in logs
+    assert "gettoken" in logs and "/api/v1/counter/verify" in logs and "subscribe/send" in logs
+    assert "/api/v1/departments/apartment/records" in logs
     leaked = [name for name, value in secrets.items() if value in logs]
     assert not leaked, f"secrets in the logs: {leaked}"
     assert "[redacted]" in logs  # they were there to hide (URLs carry the secret, the code and the token)
