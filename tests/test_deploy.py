@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,14 +84,14 @@ def nginx_config(directory: Path, app_port: int, http_port: int, https_port: int
 
 
 @pytest.fixture
-def nginx(gunicorn, tmp_path) -> Iterator[dict]:  # type: ignore[no-untyped-def]
+def nginx(gunicorn) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     """nginx with the shipped site config in front of gunicorn."""
     if not Path(NGINX).exists():
         if os.environ.get("CI") == "true":
             pytest.fail("nginx is required under CI=true (scripts/ci/services.sh installs it)")
         pytest.skip("nginx is not installed")
-    directory = tmp_path / "nginx"
-    directory.mkdir()
+    # Not under pytest's 0700 temporary root: nginx's workers run as an unprivileged user and read from here.
+    directory = Path(tempfile.mkdtemp(prefix="lixiao-nginx-"))
     directory.chmod(0o755)
     http_port, https_port = free_port(), free_port()
     config = nginx_config(directory, gunicorn["port"], http_port, https_port)
@@ -101,10 +102,11 @@ def nginx(gunicorn, tmp_path) -> Iterator[dict]:  # type: ignore[no-untyped-def]
     try:
         wait_for_port(https_port, 10)
         yield {"url": f"https://127.0.0.1:{https_port}", "http": f"http://127.0.0.1:{http_port}",
-               "log": directory / "lixiao.access.log"}
+               "log": directory / "lixiao.access.log", "verify": directory}
     finally:
         process.terminate()
         process.wait(10)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.mark.slow
@@ -122,6 +124,9 @@ def test_nginx_and_gunicorn_as_shipped(nginx, gunicorn, session):
     assert http.get(base + "/readyz", timeout=10).status_code == 200
     static = http.get(base + "/static/lixiao.css", timeout=10)
     assert static.status_code == 200 and "text/css" in static.headers["Content-Type"]
+    (nginx["verify"] / "WW_verify_Ab12.txt").write_text("Ab12")  # a platform console's domain check
+    assert http.get(base + "/WW_verify_Ab12.txt", timeout=10).text == "Ab12"
+    assert http.get(base + "/other.txt", timeout=10).status_code == 404
 
     # A forged X-Forwarded-For does not get past nginx: the app counts the real client.
     statuses = [http.get(base + "/login", headers={"X-Forwarded-For": f"10.9.8.{i}"}, allow_redirects=False,
