@@ -14,6 +14,13 @@ $(VENV)/.runtime: requirements.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# axe-core for the accessibility checks of the browser tests (tests/browser), pinned by its package-lock.json.
+BROWSER_NODE := tests/browser/node_modules/.installed
+
+$(BROWSER_NODE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@
@@ -27,10 +34,10 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r server
 
-test-sqlite: $(VENV)/.dev
+test-sqlite: $(VENV)/.dev $(BROWSER_NODE)
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
-test-mysql: $(VENV)/.dev services
+test-mysql: $(VENV)/.dev services $(BROWSER_NODE)
 	$(MYSQL_TEST_ENV) $(VENV)/bin/pytest -q -p no:cacheprovider
 
 services:

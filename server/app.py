@@ -119,7 +119,7 @@ def _refuse_malformed_json() -> None:
 
 def _register_routes(app: OpenAPI) -> None:
     from server.api import auth_routes, certificates, departments, health, messaging, student
-    from server.web import binding, certificate_pages, console, counter_pages, login
+    from server.web import admin, binding, certificate_pages, console, counter_pages, login, student_pages
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
@@ -133,6 +133,8 @@ def _register_routes(app: OpenAPI) -> None:
     app.register_blueprint(certificate_pages.bp)
     app.register_blueprint(counter_pages.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(student_pages.bp)
+    app.register_blueprint(admin.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
     def openapi_document():  # type: ignore[no-untyped-def]

@@ -23,6 +23,8 @@ GOOD_PRODUCTION = {
     "LIXIAO_WX_TEMPLATE_CERTIFICATE_ISSUED": "tmpl-certificate-from-console",
     "LIXIAO_WX_TEMPLATE_BATCH_CLOSING_REMINDER": "tmpl-reminder-from-console",
     "LIXIAO_CERTIFICATE_PRIVATE_KEY": generate_private_key_pem(),  # a key that does not load stops the start
+    **{f"LIXIAO_WX_TEMPLATE_{event}": f"tmpl-{event.lower()}"  # messaging: real subscribe-message template ids
+       for event in ("ITEM_PASSED", "ALL_PASSED", "CERTIFICATE_ISSUED", "BATCH_CLOSING_REMINDER")},
 }
 
 

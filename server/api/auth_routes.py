@@ -14,6 +14,7 @@ from server.identity.accounts import not_in_roster, person_for_binding, person_f
 from server.identity.tokens import issue_session
 from server.identity.wechat import exchange_login_code, remember_session_key
 from server.identity.wecom import exchange_wecom_code
+from server.messaging.recipients import remember_wecom_user
 from server.state import app_state, db
 from server.timeutil import utcnow
 
@@ -79,6 +80,8 @@ def wecom_login(body: CodeIn):  # type: ignore[no-untyped-def]
         raise not_in_roster()
     _, token = issue_session(session, settings.secret_key, channel="wecom", now=utcnow(),
                              ttl_seconds=settings.token_ttl_seconds, **person.ids())
+    if person.student is not None:  # WeCom text cards reach the student at this userid
+        remember_wecom_user(session, person.student.id, identity.userid, utcnow())
     session.commit()
     return jsonify({"token": token, **person.out()})
 

@@ -22,6 +22,8 @@ NotPushedReason = Literal["no_consent", "platform_refused", "rate_limited_retryi
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 503: ErrorOut}
 bp = APIBlueprint("messaging_api", __name__, url_prefix="/api/v1/me", abp_tags=[Tag(name="notifications")],
                   abp_security=BEARER, abp_responses=ERRORS)
+# Who is asking comes before what they sent: a stranger's malformed body is a 401, not a 400.
+bp.before_request(lambda: current_student_id() and None)
 
 
 class SubscriptionsIn(Strict):

@@ -45,6 +45,8 @@ class Student(Base):
     lived_on_campus: Mapped[bool] = mapped_column(Boolean, default=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set by a browser sign-in; token logins leave api_sessions rows instead. Both empty: never logged in.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     batch: Mapped[Batch | None] = relationship(lazy="raise")
 

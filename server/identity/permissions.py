@@ -34,3 +34,18 @@ def can_view_college(staff: Staff, college: str) -> bool:
 def can_use_counter(staff: Staff) -> bool:
     """Counter staff and administrators verify certificates and record hand-overs."""
     return staff.active and staff.role in ("counter", "admin")
+
+
+def can_use_dashboard(staff: Staff) -> bool:
+    """Administrators see the whole dashboard; a college viewer sees it for their own college."""
+    return staff.active and (staff.role == "admin" or (staff.role == "viewer" and bool(staff.college)))
+
+
+def dashboard_college(staff: Staff) -> str | None:
+    """The one college a dashboard user is limited to, or None for every college."""
+    return None if staff.role == "admin" else staff.college
+
+
+def can_manage_batches(staff: Staff) -> bool:
+    """Only administrators create batches and change their windows."""
+    return is_admin(staff)

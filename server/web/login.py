@@ -18,7 +18,9 @@ from server.errors import ApiError, ErrorCode
 from server.identity import cas, ratelimit
 from server.identity.accounts import Person, not_in_roster, person_for_username, person_for_wecom_userid
 from server.identity.wecom import authorize_url, exchange_wecom_code
+from server.messaging.recipients import remember_wecom_user
 from server.state import app_state, db
+from server.timeutil import utcnow
 from server.web.links import public_url, safe_next
 from server.web.session import browser_staff, browser_student, sign_in, sign_out
 
@@ -48,10 +50,35 @@ def _sign_in(person: Person, channel: str) -> None:
     log.info("%s signed in through %s", person.actor, channel)
 
 
+# Where each kind of person works, in the order the landing page offers them.
+DESTINATIONS: dict[str, list[tuple[str, str, str]]] = {
+    "student": [("/me", "我的离校进度", "My clearance"), ("/me/certificate", "离校证明", "Certificate"),
+                ("/me/applications", "已完成事项", "Completed items"), ("/me/notifications", "消息", "Notifications")],
+    "admin": [("/admin", "管理看板", "Dashboard"), ("/console", "部门工作台", "Department console"),
+              ("/counter", "窗口核验", "Counter"), ("/console/certificates", "证书管理", "Certificates"),
+              ("/console/staff", "人员与角色", "Staff and roles"), ("/admin/batches", "离校批次", "Batches")],
+    "operator": [("/console", "部门工作台", "Department console")],
+    "counter": [("/counter", "窗口核验", "Counter")],
+    "viewer": [("/admin/progress", "学院离校进度", "College progress")],
+}
+
+
+def destinations(person: Person) -> list[tuple[str, str, str]]:
+    """The pages a signed-in person can use."""
+    return DESTINATIONS["student" if person.student else person.staff.role]  # type: ignore[union-attr]
+
+
+def home_of(person: Person) -> str:
+    """Where a person lands after logging in."""
+    return destinations(person)[0][0]
+
+
 @bp.get("/")
 def index() -> str:
     """The landing page: log in, or go where the signed-in person works."""
-    return render_template("identity/index.html", student=browser_student(), staff=browser_staff())
+    student, staff = browser_student(), browser_staff()
+    links = destinations(Person(student=student, staff=staff)) if (student or staff) else []
+    return render_template("identity/index.html", student=student, staff=staff, links=links)
 
 
 @bp.get("/login")
@@ -74,7 +101,7 @@ def login_callback() -> Response:
     if person is None:
         raise not_in_roster()
     _sign_in(person, "browser")
-    return redirect(next_path)
+    return redirect(home_of(person) if next_path == "/" else next_path)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -109,4 +136,7 @@ def wecom_callback() -> Response:
     if person is None:
         raise not_in_roster()
     _sign_in(person, "wecom")
-    return redirect(next_path)
+    if person.student is not None:  # WeCom text cards reach the student at this userid
+        remember_wecom_user(db(), person.student.id, identity.userid, utcnow())
+        db().commit()
+    return redirect(home_of(person) if next_path == "/" else next_path)

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 from flask import session
+from sqlalchemy import update
 
 from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.state import db
+from server.timeutil import utcnow
 
 
 def sign_in(*, student_id: int | None = None, staff_id: int | None = None, channel: str = "browser") -> None:
-    """Start a fresh browser session (a new cookie defeats session fixation)."""
+    """Start a fresh browser session (a new cookie defeats session fixation), and record a student's login.
+
+    It commits: signing in is the last thing a login view does, and the login must be on record
+    (the dashboard lists students who never logged in).
+    """
     session.clear()
     session.permanent = True
     if student_id is not None:
         session["student_id"] = student_id
+        note_student_login(student_id)
+        db().commit()
     if staff_id is not None:
         session["staff_id"] = staff_id
     session["channel"] = channel
+
+
+def note_student_login(student_id: int) -> None:
+    """Remember that the student signed in (the dashboard lists who never did), in the request's transaction."""
+    db().execute(update(Student).where(Student.id == student_id).values(last_login_at=utcnow()))
 
 
 def sign_out() -> None:

@@ -50,7 +50,7 @@ def test_staff_sign_in_and_see_the_console_link(live, session):
     session.add(Staff(username="library", name="图书馆员", role="operator", department="library"))
     session.commit()
     http, done = browser_login(live.url, "library", "demo")
-    assert done.headers["Location"] == "/"
+    assert done.headers["Location"] == "/console"  # staff land where they work
     home = http.get(f"{live.url}/", timeout=TIMEOUT).text
     assert 'href="/console"' in home and "图书馆员" in home
 
@@ -69,7 +69,7 @@ def test_a_staff_account_wins_over_a_student_with_the_same_name(live, session, e
                                   "javascript:alert(1)", "/ok\r\nLocation: http://evil.example"])
 def test_next_never_leaves_the_site(live, student, evil):
     _, done = browser_login(live.url, student.student_no, "pw", evil)
-    assert done.headers["Location"] == "/"
+    assert done.headers["Location"] == "/me"  # the student's own home, never the evil target
 
 
 @pytest.mark.parametrize(("value", "expected"), [

@@ -1,0 +1,1 @@
+"""Read-only reports for the dashboard: progress, lists, exports and the audit log."""

@@ -1,0 +1,196 @@
+"""The student's pages under /me: the four items, card cancellation, submission, certificate, history, messages.
+
+Server-rendered and usable without JavaScript; phone first. Every change goes through a confirmation page
+and the same clearance services as the API; errors are shown on the page they came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from server.api.auth import origin
+from server.certificates import service as certificates
+from server.certificates.qr import qr_svg
+from server.clearance import service
+from server.clearance.rules import Status
+from server.errors import ApiError, ErrorCode
+from server.messaging.notifications import list_notifications
+from server.state import app_state, db
+from server.timeutil import local_display, utcnow
+from server.web.certificate_pages import STATUS_TEXT
+from server.web.guards import to_login
+from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
+from server.web.session import browser_student, note_student_login
+from server.web.student_view import error_view, item_view, submit_blockers, window_text
+
+bp = Blueprint("student_pages", __name__, url_prefix="/me")
+
+Page = str | tuple[str, int]
+
+
+@bp.before_request
+def _require_student() -> Response | None:
+    """Only a signed-in student sees these pages."""
+    student = browser_student()
+    if student is None:
+        return to_login("请先登录", "Please log in")
+    g.student = student
+    if student.last_login_at is None:  # signed in before logins were recorded: count the visit
+        note_student_login(student.id)
+        db().commit()
+    return None
+
+
+def _channel() -> str:
+    return "wecom" if session.get("channel") == "wecom" else "browser"
+
+
+@bp.get("")
+def index() -> Page:
+    """The four items with reasons and next steps, and whether the student may submit."""
+    dbs = db()
+    clearance = service.read_clearance(dbs, app_state().clearance, g.student.id)
+    dbs.commit()  # records refreshed from pulled sources are kept
+    now = utcnow()
+    batch = clearance.batch
+    return render_template(
+        "me/index.html", student=clearance.student, degree=DEGREE_LABELS.get(clearance.student.degree_level),
+        batch=batch, window=window_text(batch) if batch else "", batch_open=bool(batch and batch.is_open(now)),
+        items=[item_view(i) for i in clearance.items], can_submit=clearance.can_submit(now),
+        blockers=submit_blockers(clearance, now), application=clearance.application,
+        submitted_at=local_display(clearance.application.submitted_at) if clearance.application else "",
+    )
+
+
+def _library_item() -> dict[str, Any]:
+    clearance = service.read_clearance(db(), app_state().clearance, g.student.id, refresh=False)
+    return item_view(clearance.items[0])
+
+
+@bp.get("/library-card/cancel")
+def cancel_card_form() -> Page | Response:
+    """The confirmation step: cancelling the library card cannot be undone."""
+    item = _library_item()
+    if item["card_cancelled"]:
+        flash("借书证已注销 · Your library card is already cancelled", "info")
+        return redirect("/me#item-library")
+    return render_template("me/cancel_card.html", item=item, error=None)
+
+
+@bp.post("/library-card/cancel")
+def cancel_card() -> Page | Response:
+    """Cancel the card through the library; on refusal, say why on the same page."""
+    dbs = db()
+    if request.form.get("confirm") != "yes":
+        unconfirmed = ApiError(400, ErrorCode.VALIDATION_ERROR, "请确认注销借书证", "Please confirm the cancellation")
+        return render_template("me/cancel_card.html", item=_library_item(), error=error_view(unconfirmed)), 400
+    try:
+        service.cancel_library_card(dbs, app_state().clearance, g.student.id, origin=origin())
+        dbs.commit()
+    except ApiError as exc:
+        dbs.rollback()
+        return render_template("me/cancel_card.html", item=_library_item(), error=error_view(exc)), exc.status
+    flash("借书证已注销 · Your library card has been cancelled", "success")
+    return redirect("/me#item-library")
+
+
+@bp.get("/submit")
+def submit_form() -> Page:
+    """The confirmation step: the clearance is submitted once and cannot be changed afterwards."""
+    clearance = service.read_clearance(db(), app_state().clearance, g.student.id, refresh=False)
+    now = utcnow()
+    return render_template("me/submit.html", items=[item_view(i) for i in clearance.items],
+                           can_submit=clearance.can_submit(now), blockers=submit_blockers(clearance, now),
+                           batch=clearance.batch, error=None)
+
+
+@bp.post("/submit")
+def submit() -> Page | Response:
+    """Submit once; ITEMS_NOT_PASSED, BATCH_CLOSED and ALREADY_SUBMITTED are explained on the page."""
+    dbs = db()
+    try:
+        service.submit_application(dbs, app_state().clearance, g.student.id, origin=origin(), channel=_channel())
+        dbs.commit()
+    except ApiError as exc:
+        dbs.rollback()
+        clearance = service.read_clearance(dbs, app_state().clearance, g.student.id, refresh=False)
+        now = utcnow()
+        return render_template("me/submit.html", items=[item_view(i) for i in clearance.items],
+                               can_submit=clearance.can_submit(now), blockers=submit_blockers(clearance, now),
+                               batch=clearance.batch, error=_submit_error(exc)), exc.status
+    flash("离校申请已提交 · Your clearance has been submitted", "success")
+    return redirect("/me/certificate")
+
+
+def _submit_error(exc: ApiError) -> dict[str, Any]:
+    view = error_view(exc)
+    if exc.code == "BATCH_CLOSED":
+        opens, closes = exc.extra.get("opens_at", ""), exc.extra.get("closes_at", "")
+        view["window"] = f"{opens[:16].replace('T', ' ')} – {closes[:16].replace('T', ' ')}" if opens else ""
+    return view
+
+
+@bp.get("/certificate")
+def certificate() -> tuple[str, int, dict[str, str]]:
+    """The clearance certificate with its QR code and a link to the print page, once the clearance is submitted."""
+    headers = {"Cache-Control": "no-store"}  # the QR code is the certificate: keep it out of shared caches
+    try:
+        record = certificates.student_certificate(db(), g.student.id)
+    except ApiError as exc:
+        if exc.code != ErrorCode.CERTIFICATE_NOT_FOUND:
+            raise
+        return render_template("me/certificate.html", certificate=None, available=True), 200, headers
+    url = certificates.verify_url(app_state().settings, record.certificate)
+    cert = record.certificate
+    view = {
+        "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
+        "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
+        "revoked_reason": cert.revoked_reason or "", "qr_svg": Markup(qr_svg(url)),  # noqa: S704 -- our own SVG
+        "verify_url": url, "issued_at": local_display(cert.issued_at), "batch": record.batch.name,
+    }
+    return render_template("me/certificate.html", certificate=view, available=True), 200, headers
+
+
+@bp.get("/applications")
+def applications() -> Page:
+    """Completed items: every submitted clearance with the items as they were."""
+    rows = certificates.list_applications_with_certificates(db(), g.student.id)
+    listed = [{
+        "batch": batch.name, "submitted_at": local_display(app.submitted_at),
+        "channel": CHANNEL_LABELS.get(app.channel, (app.channel, app.channel)),
+        "items": [{"title": item_title(i["key"]), "status": i["status"], "label": status_label(i["status"])}
+                  for i in app.snapshot.get("items", [])],
+        "all_passed": all(i["status"] == Status.PASSED for i in app.snapshot.get("items", [])),
+        "certificate": _brief(brief),
+    } for app, batch, brief in rows]
+    return render_template("me/applications.html", applications=listed)
+
+
+def _brief(brief: dict[str, str] | None) -> dict[str, Any] | None:
+    if brief is None:
+        return None
+    return {"serial": brief["serial"], "status_label": STATUS_TEXT.get(brief["status"], STATUS_TEXT["unknown"]),
+            "status_class": "not_passed" if brief["status"] == "revoked" else "passed"}
+
+
+DELIVERY: dict[str | None, tuple[str, str]] = {
+    None: ("已推送到手机", "Pushed to your phone"),
+    "no_consent": ("未订阅推送，仅在此显示", "Not subscribed to pushes: shown here only"),
+    "no_wechat_binding": ("未绑定微信，仅在此显示", "No WeChat account bound: shown here only"),
+    "pending": ("等待推送", "Waiting to be pushed"),
+    "rate_limited_retrying": ("推送繁忙，稍后重试", "The platform is busy; will retry"),
+    "platform_refused": ("平台未能送达，仅在此显示", "The platform did not deliver it: shown here only"),
+}
+
+
+@bp.get("/notifications")
+def notifications() -> Page:
+    """What was pushed (or could not be pushed) to the student, newest first."""
+    listed = [{**n, "at": (n.get("created_at") or "")[:16].replace("T", " "),
+               "delivery": DELIVERY.get(n.get("not_pushed_reason"), DELIVERY["platform_refused"])}
+              for n in list_notifications(db(), g.student.id)]
+    return render_template("me/notifications.html", notifications=listed, available=True)
