@@ -1,9 +1,9 @@
 """Drill: Redis hangs, then dies, while students read their status; then it comes back.
 
-Status reads never touch Redis, so they keep being served from the database. The login rate limits fail
-open (docs/identity.md), logins keep working, and what truly needs Redis (the bind state, the departmental
-replay check) answers a 503 envelope instead of crashing. When Redis is back, limits apply again and
-/readyz is green, without restarting the app.
+Status reads (the API and the /me page) never touch Redis, so they keep being served from the database.
+The login rate limits fail open (docs/identity.md), logins keep working, and what truly needs Redis (the bind
+state, the departmental replay check) answers a 503 envelope instead of crashing. When Redis is back, limits
+apply again and /readyz is green, without restarting the app.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import requests
 from server.identity import ratelimit
 from server.identity.models import WechatBinding
 from server.timeutil import utcnow
+from tests.certificates.conftest import browser_cookie
 from tests.departments.signing import signed
 from tests.drills.servers import RedisServer
 from tests.factories import cleared_student, make_batch, student_token
@@ -45,22 +46,30 @@ def overrides(redis_server: RedisServer) -> dict[str, Any]:
 
 
 class Readers:
-    """Students reading their status in a loop on their own threads, every answer kept."""
+    """Students reading their status in a loop on their own threads (API and page), every answer kept."""
 
-    def __init__(self, base: str, tokens: list[str]) -> None:
+    def __init__(self, base: str, tokens: list[str], cookies: list[str]) -> None:
         self.answers: list[tuple[float, int, str, float]] = []  # (when, status, content type, seconds)
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._read, args=(base, t), daemon=True) for t in tokens]
+        self.threads = [threading.Thread(target=self._read, args=(base, t, None), daemon=True) for t in tokens]
+        self.threads += [threading.Thread(target=self._read, args=(base, None, c), daemon=True) for c in cookies]
         for thread in self.threads:
             thread.start()
 
-    def _read(self, base: str, token: str) -> None:
+    def _read(self, base: str, token: str | None, cookie: str | None) -> None:
         http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {token}"
+        if token:
+            http.headers["Authorization"] = f"Bearer {token}"
+        if cookie:
+            http.cookies.set("session", cookie, domain="127.0.0.1")
         while not self.stop.is_set():
             started = time.monotonic()
-            response = http.get(f"{base}/api/v1/me/clearance", timeout=TIMEOUT)
-            ok = response.status_code == 200 and len(response.json()["items"]) == 4
+            if token:
+                response = http.get(f"{base}/api/v1/me/clearance", timeout=TIMEOUT)
+                ok = response.status_code == 200 and len(response.json()["items"]) == 4
+            else:  # the student's status page in a browser
+                response = http.get(f"{base}/me", allow_redirects=False, timeout=TIMEOUT)
+                ok = response.status_code == 200 and "图书馆" in response.text
             self.answers.append((started, response.status_code if ok else -response.status_code,
                                  response.headers.get("Content-Type", ""), time.monotonic() - started))
             time.sleep(0.02)
@@ -103,7 +112,7 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
     # Healthy: ready, limits enforced.
     assert requests.get(f"{live.url}/readyz", timeout=TIMEOUT).status_code == 200
     assert login_statuses(live.url, PER_IP + 1) == [302] * PER_IP + [429]
-    readers = Readers(live.url, tokens)
+    readers = Readers(live.url, tokens, [browser_cookie(app, student_id=students[1].id)])
     wait_until(lambda: len(readers.answers) >= 8, 10)
 
     # Redis hangs: it accepts connections and never answers.
@@ -148,5 +157,5 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
     during = [a for a in answers if a[0] >= hung]
     assert len(during) >= 10 and any(a[0] >= dead for a in answers)
     assert {a[1] for a in answers} == {200}, sorted({a[1] for a in answers})
-    assert all(a[2].startswith("application/json") for a in answers)
+    assert {a[2].split(";")[0] for a in answers} == {"application/json", "text/html"}
     assert max(a[3] for a in during) < 3.0  # status reads never waited on the hung Redis

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from server.clearance.models import Batch
 from tests.certificates.conftest import browser_cookie
-from tests.factories import make_batch, make_student
+from tests.factories import make_student
 from tests.security.test_authorization import api_endpoints
 from tests.security.test_csrf import snapshot
 from tests.security.world import ROLES, World, build_world
@@ -43,6 +44,12 @@ def staff(allowed: tuple[str, ...], *, nobody: int | str = LOGIN) -> Expected:
     return expect(403, **dict.fromkeys(NOBODY, nobody), **dict.fromkeys(allowed, OK))
 
 
+def admin_area(allowed: tuple[str, ...]) -> Expected:
+    """The administrators' dashboard: students and nobody are sent to log in, other staff get 403."""
+    return expect(403, **dict.fromkeys((*NOBODY, *STUDENTS), LOGIN), **dict.fromkeys(allowed, OK))
+
+
+STUDENT_AREA = expect(LOGIN, student=OK, other_student=OK)  # staff have no student pages: log in as one
 ALL_STAFF = ("admin", "operator_library", "operator_archives", "operator_apartment", "operator_finance", "counter",
              "viewer")
 OPERATORS = ("operator_library", "operator_archives", "operator_apartment", "operator_finance")
@@ -83,6 +90,24 @@ GET = {
     "/console/staff": Route(staff(("admin",))),
     "/console/certificates": Route(staff(("admin",))),
     "/console/certificates/<serial>": Route(staff(("admin",)), path=lambda w: f"/console/certificates/{w.serial}"),
+    "/me": Route(STUDENT_AREA),
+    "/me/applications": Route(STUDENT_AREA),
+    "/me/certificate": Route(STUDENT_AREA),
+    "/me/notifications": Route(STUDENT_AREA),
+    "/me/submit": Route(STUDENT_AREA),
+    "/me/library-card/cancel": Route(STUDENT_AREA),
+    "/admin": Route(admin_area(("admin", "viewer"))),
+    "/admin/progress": Route(admin_area(("admin", "viewer"))),
+    "/admin/progress/blocked": Route(admin_area(("admin", "viewer")),
+                                     path=lambda w: "/admin/progress/blocked?item=library"),
+    "/admin/progress/never-logged-in": Route(admin_area(("admin", "viewer"))),
+    "/admin/exports": Route(admin_area(("admin", "viewer"))),
+    "/admin/exports/students.<fmt>": Route(admin_area(("admin", "viewer")), path=lambda w: (
+        "/admin/exports/students.csv")),
+    "/admin/audit": Route(admin_area(("admin",))),
+    "/admin/certificates": Route(admin_area(("admin",))),
+    "/admin/batches": Route(admin_area(("admin",))),
+    "/admin/batches/<int:batch_id>": Route(admin_area(("admin",)), path=lambda w: f"/admin/batches/{w.a.batch_id}"),
 }
 
 CONSOLE_FORM = dict(nobody=401)  # a form posted without signing in: 401, there is no page to come back to
@@ -114,6 +139,17 @@ POST = {
     "/console/imports": Route(staff(("admin", *OPERATORS), **CONSOLE_FORM), form={"kind": "library"}),
     "/console/imports/<token>/apply": Route(staff(("admin", *OPERATORS), **CONSOLE_FORM),
                                             path=lambda w: "/console/imports/no-such-import/apply"),
+    "/me/library-card/cancel": Route(STUDENT_AREA, form={"confirm": "1"}),
+    "/me/submit": Route(STUDENT_AREA, form={"confirm": "1"}),
+    "/admin/batches": Route(admin_area(("admin",)), form={"name": "矩阵批次", "opens_at": "2027-01-01",
+                                                          "closes_at": "2027-12-31"}),
+    "/admin/batches/<int:batch_id>": Route(admin_area(("admin",)), path=lambda w: f"/admin/batches/{w.a.batch_id}",
+                                           form={"name": "矩阵批次改名", "opens_at": "2027-01-01",
+                                                 "closes_at": "2027-12-31"}),
+    "/admin/batches/<int:batch_id>/close": Route(admin_area(("admin",)), path=lambda w: (
+        f"/admin/batches/{w.a.batch_id}/close"), form={"confirm": "1"}),
+    "/admin/batches/<int:batch_id>/reopen": Route(admin_area(("admin",)), path=lambda w: (
+        f"/admin/batches/{w.a.batch_id}/reopen")),
     "/logout": Route(expect(AWAY)),
 }
 
@@ -170,10 +206,13 @@ def test_each_person_reaches_exactly_their_pages_and_forms(role, app, live, sess
     http = browser_of(app, world, role)
     wrong = []
     for rule, route in GET.items():
-        got = outcome(http.get(live.url + (route.path(world) if route.path else rule), allow_redirects=False,
-                               timeout=TIMEOUT))
+        response = http.get(live.url + (route.path(world) if route.path else rule), allow_redirects=False,
+                            timeout=TIMEOUT)
+        got = outcome(response)
         if not matches(got, route.expected[role]):
             wrong.append(f"GET {rule}: {got}, expected {route.expected[role]}")
+        if role == "other_student":  # another student's pages never show student A
+            assert world.a.student_no not in response.text and world.serial not in response.text, rule
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', http.get(live.url + "/logout", timeout=TIMEOUT).text)
     assert token, "the logout page carries a CSRF token"
@@ -199,7 +238,8 @@ def test_each_person_reaches_exactly_their_pages_and_forms(role, app, live, sess
 
 def test_a_college_viewer_never_sees_another_colleges_students(app, live, session, settings):
     world = build_world(session, settings, live.url)
-    outsider = make_student(session, make_batch(session), name="外院丙", college="外国语学院")
+    same_batch = session.get(Batch, world.a.batch_id)  # only the college differs from student A
+    outsider = make_student(session, same_batch, name="外院丙", college="外国语学院")
     session.commit()
     http = browser_of(app, world, "viewer")
     assert http.get(f"{live.url}/console/students/{outsider.student_no}", timeout=TIMEOUT).status_code == 403
@@ -207,5 +247,9 @@ def test_a_college_viewer_never_sees_another_colleges_students(app, live, sessio
     assert found.status_code == 200 and "外院丙" not in found.text.replace('value="外院丙"', "")
     own = http.get(f"{live.url}/console/students", params={"q": world.a.name}, timeout=TIMEOUT)
     assert world.a.student_no in own.text  # the viewer's own college is there
-    for path in ("/console/blocked/library", "/console/blocked/library.csv"):
-        assert outsider.student_no not in http.get(live.url + path, timeout=TIMEOUT).text
+    batch = f"batch={world.a.batch_id}"
+    for path in ("/console/blocked/library", "/console/blocked/library.csv", f"/admin/exports/students.csv?{batch}",
+                 f"/admin/progress/blocked?item=library&{batch}", f"/admin/progress/never-logged-in?{batch}"):
+        answer = http.get(live.url + path, timeout=TIMEOUT)
+        assert answer.status_code == 200 and outsider.student_no not in answer.text, path
+    assert world.a.student_no in http.get(f"{live.url}/admin/exports/students.csv?{batch}", timeout=TIMEOUT).text

@@ -79,3 +79,37 @@ def test_an_html_or_binary_file_is_refused_and_never_echoed(app, live, session):
         assert response.status_code in (400, 422), (name, response.status_code)
         assert_only_escaped(response)
         assert "onerror=alert(1)" not in response.text and "<svg onload" not in response.text
+
+
+def test_an_imported_formula_never_runs_in_a_downloaded_spreadsheet(app, live, session):
+    """A roster whose cells look like spreadsheet formulas comes back out of every download as plain text."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    make_batch(session, name="公式批次")
+    session.commit()
+    admin = ConsoleClient(live.url, app, staff=make_staff(session, "adminf", "admin"))
+    formula_name = '=HYPERLINK("http://evil.example/","点我")'
+    formula_major = "+cmd|' /C calc'!A0"
+    roster = ("学号,姓名,学院,专业,学位类别,预计毕业日期\n"
+              f'FRM0000001,"{formula_name.replace(chr(34), chr(34) * 2)}",@SUM(1+1),{formula_major},硕士,2027-06-30\n')
+    imported = admin.post("/console/imports", {"kind": "roster", "batch": "公式批次"}, page="/console/imports",
+                          files={"file": ("roster.csv", roster.encode(), "text/csv")})
+    assert imported.status_code == 200, imported.text[:500]
+    assert_only_escaped(imported)
+
+    def cells_of(text: str) -> list[str]:
+        return [cell for row in csv.reader(io.StringIO(text.lstrip("\ufeff"))) for cell in row]
+
+    downloads = {
+        "console blocked list": cells_of(admin.get("/console/blocked/library.csv").content.decode("utf-8")),
+        "students export (CSV)": cells_of(admin.get("/admin/exports/students.csv").content.decode("utf-8-sig")),
+    }
+    workbook = load_workbook(io.BytesIO(admin.get("/admin/exports/students.xlsx").content), read_only=True)
+    downloads["students export (XLSX)"] = [c for row in workbook.active.iter_rows(values_only=True) for c in row
+                                           if isinstance(c, str)]
+    for where, cells in downloads.items():
+        assert f"'{formula_name}" in cells and f"'{formula_major}" in cells and "'@SUM(1+1)" in cells, where
+        assert not [c for c in cells if c.startswith(("=", "+", "@"))], where
