@@ -148,3 +148,42 @@ class MariaDBServer:
             except subprocess.TimeoutExpired:
                 self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisCluster:
+    """Three redis-server processes of the test's own joined into a Redis Cluster (no replicas)."""
+
+    def __init__(self, nodes: int = 3) -> None:
+        require(REDIS_SERVER)
+        self.ports = [free_port() for _ in range(nodes)]
+        self.dir = tempfile.mkdtemp(prefix="lixiao-redis-cluster-")
+        self.processes = [subprocess.Popen(
+            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+             "--cluster-enabled", "yes", "--cluster-config-file", f"{self.dir}/nodes-{port}.conf",
+             "--cluster-node-timeout", "2000", "--dir", self.dir, "--logfile", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in self.ports]
+        for port in self.ports:
+            wait_for_port(port, 10)
+        subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
+                        "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=60)
+        deadline = time.monotonic() + 20
+        while b"cluster_state:ok" not in subprocess.run(
+                ["redis-cli", "-p", str(self.ports[0]), "cluster", "info"], capture_output=True, timeout=10).stdout:
+            assert time.monotonic() < deadline, "the cluster did not come up"
+            time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}/0"
+
+    def keys_per_node(self) -> list[int]:
+        """How many keys each node holds."""
+        return [int(subprocess.run(["redis-cli", "-p", str(p), "dbsize"], capture_output=True, text=True,
+                                   timeout=10).stdout.strip() or 0) for p in self.ports]
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
