@@ -157,3 +157,14 @@ def test_the_matrix_names_every_role():
     for key, call in MATRIX.items():
         assert set(call.expected) == set(ROLES), key
     assert len(STAFF_ROLES) == 7
+
+
+def test_a_body_over_the_upload_limit_is_a_documented_413(live, session, settings):
+    world = build_world(session, settings, live.url)
+    key = world.keys["library"]
+    body = b'{"records": [' + b",".join([b'{"student_no": "x"}'] * 600_000) + b"]}"  # 12 MB
+    response = signed(live.url, "POST", "/api/v1/departments/library/records", None, key_id=key.key_id,
+                      secret=key.secret, body=body)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    documented = requests.get(f"{live.url}/api/openapi.json", timeout=20).json()
+    assert "413" in documented["paths"]["/api/v1/departments/{department}/records"]["post"]["responses"]
