@@ -7,7 +7,7 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8001
 MYSQL_TEST_ENV := LIXIAO_TEST_DATABASE=mysql LIXIAO_TEST_REDIS=redis://127.0.0.1:6379/15
 
-.PHONY: demo test lint test-sqlite test-mysql test-miniprogram openapi services clean
+.PHONY: demo test lint test-sqlite test-mysql test-miniprogram openapi services bench clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test-mysql: $(VENV)/.dev services $(BROWSER_NODE)
 
 services:
 	bash scripts/ci/services.sh
+
+# The graduation-week benchmarks (BENCHMARKS.md): a few minutes on MariaDB + Redis + gunicorn; not part of `test`.
+bench: $(VENV)/.dev services
+	$(PY) -m scripts.bench
 
 openapi: $(VENV)/.runtime
 	@mkdir -p build

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server import cache as read_cache
 from server import ops, redaction
 from server.api.auth import authenticate_api_request
 from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
@@ -56,12 +57,18 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.globals["help_phone"] = settings.help_phone
     engine = make_engine(settings.database_url)
+    redis_client = redis_client if redis_client is not None else make_redis(settings.redis_url)
+    # Registered even when reads are not cached here, so this app's writes retire other processes' entries.
+    cache = read_cache.ReadCache(redis_client, settings.database_url, settings.read_cache_seconds)
+    read_cache.register(cache, engine)
+    app.extensions["lixiao.read_cache"] = cache  # the registry only holds it weakly
     app.extensions["lixiao"] = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
-        redis=redis_client if redis_client is not None else make_redis(settings.redis_url),
+        redis=redis_client,
         sources=build_sources(settings),
+        cache=cache if settings.read_cache_seconds else None,
     )
     app.teardown_appcontext(close_db)
     app.before_request(authenticate_api_request)

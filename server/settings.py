@@ -88,6 +88,7 @@ class Settings:
     reminder_interval_seconds: int = 3600
     refresh_interval_seconds: int = 600  # how often the worker re-reads stale records of pulled sources
     refresh_batch_limit: int = 200
+    read_cache_seconds: int = 300  # sessions and clearance rows cached in Redis for the status page; 0 turns it off
     testing: bool = False
     departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
 
@@ -187,6 +188,7 @@ _ENV_NAMES: dict[str, str] = {
     "reminder_interval_seconds": "LIXIAO_REMINDER_INTERVAL_SECONDS",
     "refresh_interval_seconds": "LIXIAO_REFRESH_INTERVAL_SECONDS",
     "refresh_batch_limit": "LIXIAO_REFRESH_BATCH_LIMIT",
+    "read_cache_seconds": "LIXIAO_READ_CACHE_SECONDS",
 }
 
 
@@ -219,6 +221,8 @@ def check_settings(settings: Settings) -> None:
     except ValueError as exc:
         raise SettingsError(f"LIXIAO_REMINDER_DAYS must be comma-separated whole days, got {settings.reminder_days!r}"
                             ) from exc
+    if not 0 <= settings.read_cache_seconds <= 3600:
+        raise SettingsError("LIXIAO_READ_CACHE_SECONDS must be between 0 (off) and 3600")
     for key, dept in settings.departments.items():
         if dept.source not in SOURCE_KINDS:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.cache import ReadCache
 from server.clearance.service import ClearanceDeps
 from server.settings import Settings
 from server.sources import DepartmentSource
@@ -27,11 +28,12 @@ class AppState:
     sessions: sessionmaker[Session]
     redis: redis.Redis
     sources: dict[str, DepartmentSource]
+    cache: ReadCache | None = None  # the status page's read cache, None when turned off
 
     @property
     def clearance(self) -> ClearanceDeps:
         """Dependencies of the clearance service."""
-        return ClearanceDeps(self.settings, self.sources)
+        return ClearanceDeps(self.settings, self.sources, cache=self.cache)
 
 
 def app_state() -> AppState:

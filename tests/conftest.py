@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from server.app import create_app
+from server.cache import unregister as unregister_read_cache
 from server.certificates.signing import generate_private_key_pem
 from server.db import Base, make_engine, make_session_factory
 from server.migrate import upgrade
@@ -148,6 +149,7 @@ def app(settings: Settings) -> Iterator:
     _wipe(settings.database_url)
     state.redis.flushdb()
     state.engine.dispose()
+    unregister_read_cache(application.extensions["lixiao.read_cache"])  # the next test's writes go to its own app
 
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import g, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy.orm import Session
 
-from server.api.auth import BEARER, current_student_id, origin
+from server.api.auth import BEARER, PREFETCH, current_student_id, origin
 from server.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -20,10 +20,12 @@ from server.api.schemas import (
     item_out,
     student_out,
 )
+from server.cache import CLEARANCE
 from server.certificates.service import certificate_briefs, list_applications_with_certificates
 from server.clearance import service
 from server.clearance.models import Application
 from server.errors import ErrorOut
+from server.identity.tokens import Principal
 from server.state import app_state, db
 from server.timeutil import utcnow
 
@@ -36,8 +38,11 @@ bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Ta
 def get_clearance():  # type: ignore[no-untyped-def]
     """The four items, whether the student may submit, and what was submitted."""
     session = db()
-    clearance = service.read_clearance(session, app_state().clearance, current_student_id())
-    session.commit()  # records refreshed from pulled sources are kept
+    student_id = current_student_id(also=_own_clearance)
+    clearance = service.read_clearance(session, app_state().clearance, student_id, cached=True,
+                                       lookup=g.get("prefetched"))
+    if session.in_transaction():
+        session.commit()  # records refreshed from pulled sources are kept
     now = utcnow()
     app = clearance.application
     blockers = [
@@ -61,6 +66,13 @@ def get_clearance():  # type: ignore[no-untyped-def]
         "submit_blockers": blockers,
         "application": _with_certificate(session, app, clearance.batch.name if clearance.batch else ""),
     })
+
+
+def _own_clearance(principal: Principal) -> tuple[str, object] | None:
+    return (CLEARANCE, principal.student_id) if principal.student_id is not None else None
+
+
+PREFETCH[f"{bp.name}.{get_clearance.__name__}"] = _own_clearance
 
 
 def _with_certificate(session: Session, app: Application | None, batch_name: str) -> dict[str, Any] | None:

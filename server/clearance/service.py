@@ -5,15 +5,18 @@ Services flush and never commit: the caller (a view, a CLI command, the worker) 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
+from server.cache import CLEARANCE, Lookup, ReadCache, dump_row, load_row, written_in
 from server.certificates.service import issue_certificate
 from server.clearance import departments
 from server.clearance.models import (
@@ -37,7 +40,7 @@ from server.clearance.rules import (
 from server.errors import ApiError, ErrorCode
 from server.settings import Settings
 from server.sources import DepartmentSource, SourceRefused, SourceUnavailable
-from server.sources.refresh import refresh_due
+from server.sources.refresh import is_due, refresh_due
 from server.timeutil import utcnow
 
 
@@ -48,6 +51,7 @@ class ClearanceDeps:
     settings: Settings
     sources: Mapping[str, DepartmentSource]
     now: Callable[[], datetime] = utcnow
+    cache: ReadCache | None = None  # read_clearance(cached=True) keeps the rows here between requests
 
 
 @dataclass
@@ -79,10 +83,11 @@ _RECORDS = (("library", LibraryRecord), ("archives", ArchivesRecord), ("apartmen
             ("finance", FinanceRecord))
 
 
-def _load(session: Session, student_id: int) -> tuple[Student, Batch | None, dict[str, RecordRow | None],
-                                                        Application | None]:
-    """The student, batch, four records and application in one statement."""
-    stmt = (
+@lru_cache(maxsize=1)
+def _load_statement() -> Select:  # type: ignore[type-arg]
+    """The student, batch, four records and application in one statement (built once: building costs as much as
+    running it)."""
+    return (
         select(Student, Batch, LibraryRecord, ArchivesRecord, ApartmentRecord, FinanceRecord, Application)
         .outerjoin(Batch, Student.batch_id == Batch.id)
         .outerjoin(LibraryRecord, LibraryRecord.student_id == Student.id)
@@ -90,13 +95,35 @@ def _load(session: Session, student_id: int) -> tuple[Student, Batch | None, dic
         .outerjoin(ApartmentRecord, ApartmentRecord.student_id == Student.id)
         .outerjoin(FinanceRecord, FinanceRecord.student_id == Student.id)
         .outerjoin(Application, and_(Application.student_id == Student.id, Application.batch_id == Student.batch_id))
-        .where(Student.id == student_id)
+        .where(Student.id == bindparam("student_id"))
     )
-    found = session.execute(stmt).one_or_none()
+
+
+_Loaded = tuple[Student, Batch | None, dict[str, RecordRow | None], Application | None]
+
+
+def _load(session: Session, student_id: int) -> _Loaded:
+    """The student, batch, four records and application in one statement."""
+    found = session.execute(_load_statement(), {"student_id": student_id}).one_or_none()
     if found is None:
         raise ApiError(404, ErrorCode.STUDENT_NOT_FOUND, "未找到该学生", "Student not found")
     student, batch, *records, application = found
     return student, batch, dict(zip(ITEM_KEYS, records, strict=True)), application
+
+
+def _encode(loaded: _Loaded) -> str:
+    student, batch, rows, application = loaded
+    return json.dumps({"student": dump_row(student), "batch": dump_row(batch),
+                       "rows": {key: dump_row(row) for key, row in rows.items()},
+                       "application": dump_row(application)}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(payload: str) -> _Loaded:
+    """Transient copies of the rows, for reading only."""
+    data = json.loads(payload)
+    rows = {key: load_row(model, data["rows"][key]) for key, model in _RECORDS}
+    return (load_row(Student, data["student"]), load_row(Batch, data["batch"]), rows,
+            load_row(Application, data["application"]))
 
 
 def _evaluate(deps: ClearanceDeps, student: Student, rows: Mapping[str, RecordRow | None],
@@ -108,9 +135,24 @@ def _evaluate(deps: ClearanceDeps, student: Student, rows: Mapping[str, RecordRo
     ]
 
 
-def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, refresh: bool = True) -> Clearance:
-    """The four items now; records of pulled sources that are missing or stale are read first, within limits."""
+def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, refresh: bool = True,
+                   cached: bool = False, lookup: Lookup | None = None) -> Clearance:
+    """The four items now; records of pulled sources that are missing or stale are read first, within limits.
+
+    `cached=True` may answer from the read cache (deps.cache): the rows it returns are transient copies, fit only
+    for reading. Rows due for a pull always come from the database. `lookup` is this student's cache lookup when
+    the caller already made it.
+    """
     now = deps.now()
+    if not (cached and deps.cache):
+        lookup = None
+    elif lookup is None or (lookup.kind, lookup.ident) != (CLEARANCE, student_id):
+        lookup = deps.cache.lookup(CLEARANCE, student_id)
+    if lookup is not None and lookup.value is not None:
+        student, batch, rows, application = _decode(lookup.value)
+        if not (refresh and application is None and _pull_due(deps, rows, now)):
+            return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
+        lookup = None
     student, batch, rows, application = _load(session, student_id)
     if refresh and application is None:
         refreshed = refresh_due(session, deps.settings, deps.sources, student, rows, now)
@@ -119,7 +161,14 @@ def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, re
             items = _evaluate(deps, student, rows, now)
             sync_item_states(session, student, items, cause="refresh", now=now)
             return Clearance(student, batch, items, application, rows)
+    if deps.cache is not None and lookup is not None and not written_in(session):
+        deps.cache.store(lookup, _encode((student, batch, rows, application)))
     return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
+
+
+def _pull_due(deps: ClearanceDeps, rows: Mapping[str, RecordRow | None], now: datetime) -> bool:
+    return any(source.pulls and is_due(rows.get(key), deps.settings.department(key).freshness_hours, now)
+               for key, source in deps.sources.items())
 
 
 def _lock_student(session: Session, student_id: int) -> None:

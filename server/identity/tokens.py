@@ -62,27 +62,43 @@ def issue_session(
                      staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     session.add(row)
     session.flush()
-    return row, _serializer(secret_key).dumps(row.id)
+    return row, sign_session_id(secret_key, row.id)
 
 
 def live_session(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> ApiSession:
     """The session row of a valid token (for flows that change it, like binding), or a 401."""
-    principal = resolve_token(session, secret_key, token, now=now, ttl_seconds=ttl_seconds)
-    row = session.get(ApiSession, principal.session_id)
-    assert row is not None  # resolve_token just read it
+    session_id, _signed_at = read_token(secret_key, token, ttl_seconds=ttl_seconds)
+    row = session.get(ApiSession, session_id)
+    principal_of(row, now)  # raises the fitting 401
+    assert row is not None  # principal_of refused a missing row
     return row
 
 
-def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:
-    """The principal of a valid token, or a 401 saying why not."""
+def sign_session_id(secret_key: str, session_id: str) -> str:
+    """The token naming an existing session row (bulk tools insert rows themselves and sign their ids here)."""
+    return _serializer(secret_key).dumps(session_id)
+
+
+def read_token(secret_key: str, token: str, *, ttl_seconds: int) -> tuple[str, datetime]:
+    """The session id a token names and when it was signed, or a 401 when it is forged or too old."""
     try:
-        session_id = _serializer(secret_key).loads(token, max_age=ttl_seconds)
+        session_id, signed_at = _serializer(secret_key).loads(token, max_age=ttl_seconds, return_timestamp=True)
     except SignatureExpired as exc:
         raise _expired() from exc
     except BadSignature as exc:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again"
                        ) from exc
-    row = session.get(ApiSession, session_id)
+    return session_id, signed_at
+
+
+def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:
+    """The principal of a valid token, or a 401 saying why not."""
+    session_id, _signed_at = read_token(secret_key, token, ttl_seconds=ttl_seconds)
+    return principal_of(session.get(ApiSession, session_id), now)
+
+
+def principal_of(row: ApiSession | None, now: datetime) -> Principal:
+    """The principal of a live session row, or a 401 saying why not."""
     if row is None or row.revoked_at is not None:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录已失效，请重新登录", "Session ended, please log in again")
     if row.expires_at <= now:

@@ -1,0 +1,5 @@
+"""`python -m scripts.bench`: run every benchmark and print the table."""
+
+from scripts.bench.harness import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+-- GET the URL as it is (the hello baseline).
