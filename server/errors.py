@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -170,9 +170,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
     @app.errorhandler(RedisError)  # code that needs Redis (replay checks, bind state) and found it down
+    @app.errorhandler(RedisClusterException)  # the cluster client's own (not a RedisError)
     def _database_down(exc: Exception) -> Response:
-        log.warning("%s unavailable: %s", "Redis" if isinstance(exc, RedisError) else "database",
-                    type(exc).__name__)
+        what = "Redis" if isinstance(exc, RedisError | RedisClusterException) else "database"
+        log.warning("%s unavailable: %s", what, type(exc).__name__)
         return _api_error(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "服务暂时不可用，请稍后再试",
                                    "The service is temporarily unavailable, try again shortly", retry_after=5))
 

@@ -150,12 +150,28 @@ class MariaDBServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 45000)  # a port, not a secret
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
 class RedisCluster:
     """Three redis-server processes of the test's own joined into a Redis Cluster (no replicas)."""
 
     def __init__(self, nodes: int = 3) -> None:
         require(REDIS_SERVER)
-        self.ports = [free_port() for _ in range(nodes)]
+        self.ports = [free_cluster_port() for _ in range(nodes)]
         self.dir = tempfile.mkdtemp(prefix="lixiao-redis-cluster-")
         self.processes = [subprocess.Popen(
             [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",

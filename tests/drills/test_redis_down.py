@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 import requests
 
 from server.identity import ratelimit
@@ -23,7 +24,7 @@ from server.timeutil import utcnow
 from tests.certificates.conftest import browser_cookie
 from tests.departments.signing import signed
 from tests.drills.servers import RedisServer
-from tests.factories import cleared_student, make_batch, student_token
+from tests.factories import ALL_PASSED, cleared_student, make_batch, set_records, student_token
 from tests.identity.flows import wx_login
 from tests.security.world import build_world
 
@@ -159,3 +160,50 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
     assert {a[1] for a in answers} == {200}, sorted({a[1] for a in answers})
     assert {a[2].split(";")[0] for a in answers} == {"application/json", "text/html"}
     assert max(a[3] for a in during) < 3.0  # status reads never waited on the hung Redis
+
+
+def test_a_change_made_while_redis_hangs_is_never_hidden_by_an_old_cache_entry(live, app, session, settings,
+                                                                                redis_server):
+    """The status read cache: a write that could not retire entries (Redis frozen, its data intact) is owed, and
+    paid as soon as Redis answers, so no process serves the entry read before the change."""
+    from server.cache import CLEARANCE, ReadCache
+    from tests.departments.console_client import ConsoleClient
+    from tests.departments.test_console_operations import make_staff
+
+    state = app.extensions["lixiao"]
+    assert state.cache is not None and settings.read_cache_seconds > 0
+    batch = make_batch(session)
+    student = cleared_student(session, batch)
+    set_records(session, student, {"library": {**ALL_PASSED["library"], "owed_books": 2}})
+    session.commit()
+    token = student_token(session, settings, student)
+    reader = requests.Session()
+    reader.headers["Authorization"] = f"Bearer {token}"
+
+    def library() -> str:
+        answer = reader.get(f"{live.url}/api/v1/me/clearance", timeout=TIMEOUT)
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["items"][0]["status"])
+
+    assert [library(), library()] == ["not_passed", "not_passed"]  # the second answer came from the cache
+    other_process = ReadCache(redis.Redis.from_url(redis_server.url, decode_responses=True), settings.database_url,
+                              settings.read_cache_seconds)  # what another app server would find in Redis
+    assert other_process.lookup(CLEARANCE, student.id).value is not None
+
+    librarian = ConsoleClient(live.url, app, staff=make_staff(session, "libdrill", "operator", department="library"))
+    page = f"/console/students/{student.student_no}"
+    redis_server.pause()  # frozen: the entry and its version stay in Redis, unchanged
+    try:
+        changed = librarian.post(f"{page}/library", {"owed_books": "0", "owed_fees": "0", "violations": "0",
+                                                     "card_status": "cancelled", "thesis_status": "approved"},
+                                 page=page)
+        assert changed.status_code == 303, changed.text[:300]
+        assert library() == "passed"  # read from the database while Redis does not answer
+    finally:
+        redis_server.resume()
+    assert library() == "passed"  # this process paid what it owed before trusting Redis again
+    deadline = time.monotonic() + 5
+    while other_process.lookup(CLEARANCE, student.id).value is not None:  # paid within about a second
+        assert time.monotonic() < deadline, "the entry read before the change still counts for other processes"
+        time.sleep(0.1)
+    assert library() == "passed"
