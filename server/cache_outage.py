@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+import weakref
 from typing import Any
 
 import redis
@@ -51,7 +52,7 @@ class OutageGuard:
 
     def _usable(self) -> bool:
         """Whether entries may be read and stored now."""
-        if time.monotonic() < self._down_until:
+        if self._down():
             return False
         return not self._owed or self._repay()
 
@@ -68,7 +69,7 @@ class OutageGuard:
             log.warning("read cache: Redis unavailable (%s); reading from the database%s", type(exc).__name__,
                         ", entries will be retired when it is back" if invalidation else "")
         if start:
-            threading.Thread(target=self._repay_until_done, name="read-cache-repay", daemon=True).start()
+            self._start_repaying()
 
     def _owe(self) -> None:
         """An invalidation skipped while Redis is known to be down."""
@@ -76,7 +77,12 @@ class OutageGuard:
             self._owed = True
             start, self._repaying = not self._repaying, True
         if start:
-            threading.Thread(target=self._repay_until_done, name="read-cache-repay", daemon=True).start()
+            self._start_repaying()
+
+    def _start_repaying(self) -> None:
+        # The thread holds the cache weakly: an app thrown away while Redis is still gone takes its debt with it.
+        threading.Thread(target=_repay_until_done, args=(weakref.ref(self),), name="read-cache-repay",
+                         daemon=True).start()
 
     def _repay(self) -> bool:
         """Retire every entry: new generations and a hold for every kind. True when Redis took it."""
@@ -96,13 +102,19 @@ class OutageGuard:
         log.warning("read cache: Redis answers again; every entry written before was retired")
         return True
 
-    def _repay_until_done(self) -> None:
-        try:
-            while self._owed:
-                time.sleep(REPAY_EVERY_SECONDS)
-                if self._owed:
-                    self._repay()
-        finally:
-            with self._state:
-                self._repaying = False
 
+
+def _repay_until_done(ref: weakref.ref[OutageGuard]) -> None:
+    """Retry the repayment every REPAY_EVERY_SECONDS until it is made or the cache is gone."""
+    while True:
+        time.sleep(REPAY_EVERY_SECONDS)
+        guard = ref()
+        if guard is None:
+            return
+        if guard._owed:
+            guard._repay()
+        with guard._state:  # a failure that came meanwhile found us running, so we keep going for it
+            if not guard._owed:
+                guard._repaying = False
+                return
+        del guard
