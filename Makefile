@@ -32,6 +32,7 @@ test: $(VENV)/.dev lint test-sqlite test-mysql test-miniprogram
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r server
 
 test-sqlite: $(VENV)/.dev $(BROWSER_NODE)
 	$(VENV)/bin/pytest -q -p no:cacheprovider

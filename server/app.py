@@ -10,9 +10,10 @@ from flask import Flask, jsonify, request
 from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import cache as read_cache
-from server import ops
+from server import ops, redaction
 from server.api.auth import authenticate_api_request
 from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
 from server.db import make_engine, make_session_factory
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
     `redis_client` lets several app instances share one in-process stand-in (tests of cross-process sharing).
     """
     settings = settings or load_settings()
+    redaction.install()
+    redaction.register_secrets(_secret_values(settings))
     app = OpenAPI(
         __name__,
         info=Info(title="Lixiao 离校 API", version="1.0.0",
@@ -75,13 +78,35 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
     register_error_handlers(app)
     _register_routes(app)
     ops.install(app)
+    if settings.trusted_proxies:
+        # Only as many X-Forwarded-* hops as there are proxies of ours: a client cannot forge its address
+        # past them (per-address rate limits and the audit log's origin see the real client).
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     logging.getLogger("server").setLevel(logging.INFO)
     return app
 
 
+def _secret_values(settings: Settings) -> list[str]:
+    """Every configured secret, so no log line can show one."""
+    from sqlalchemy.engine import make_url
+
+    values = [settings.secret_key, settings.wx_secret, settings.wecom_secret, settings.certificate_private_key,
+              *(d.api_key for d in settings.departments.values())]
+    for url in (settings.database_url, settings.redis_url):
+        try:
+            password = make_url(url).password if url else None
+        except Exception:  # an odd URL is the engine's to refuse, not ours
+            password = None
+        if password:
+            values.append(str(password))
+    return [v for v in values if v]
+
+
 def _protect_form(csrf: CSRFProtect) -> None:
     """Every browser form carries a CSRF token; the JSON API is bearer-authenticated instead."""
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    # A method or path no route serves changes nothing: let routing answer 404/405 instead of a CSRF 400.
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.routing_exception is None:
         try:
             csrf.protect()
         except CSRFError as exc:

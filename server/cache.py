@@ -15,7 +15,13 @@ Why it stays correct:
 Every write made through SQLAlchemy in a process that knows the Redis server is seen: apps register their cache, and
 other processes (the CLI, scripts) use LIXIAO_REDIS_URL. Raw DBAPI cursors are not seen: never write watched tables
 through them. An evicted hold could let a reader store within its 30 s, so prefer maxmemory-policy noeviction.
-When Redis fails, reads fall back to the database and the error is logged.
+When Redis fails, reads fall back to the database and the error is logged once; the cache is then left alone for
+RECHECK_SECONDS, so a hung Redis costs a request nothing after the first timeout. A write whose invalidation could
+not reach Redis leaves this process owing one: until every entry has been retired (new generations and a hold for
+every kind, retried each second from a thread of its own), this process neither reads nor stores entries. Other
+processes can use entries for that long — about a second after Redis is back — or, if only this process was cut off,
+for at most the entries' TTL.
+All keys of one database's cache share a Redis Cluster hash slot (`{…}` in the prefix): MGET and MULTI need that.
 """
 
 from __future__ import annotations
@@ -29,23 +35,23 @@ import threading
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 import redis
-from sqlalchemy import Date, DateTime, Engine, event, inspect, make_url
+from sqlalchemy import Engine, event, inspect, make_url
 from sqlalchemy.orm import Session
 
+from server.cache_outage import CLEARANCE, HOLD_SECONDS, REDIS_ERRORS, SESSIONS, OutageGuard
+from server.cache_rows import dump_row, load_row
 from server.clearance.models import RECORD_MODELS, Application, Batch, Student
 from server.identity.models import ApiSession
 
 log = logging.getLogger(__name__)
+__all__ = ["CLEARANCE", "HOLD_SECONDS", "SESSIONS", "Lookup", "ReadCache", "dump_row", "load_row", "register",
+           "written_in"]
 
-SESSIONS = "sess"
-CLEARANCE = "clr"
 MAX_TTL_SECONDS = 3600
 VERSION_SECONDS = 2 * MAX_TTL_SECONDS  # kept longer than entries so that versions rarely have to be made again
-HOLD_SECONDS = 30  # longer than any commit takes
 
 _TABLE_KINDS = {
     "students": CLEARANCE, "batches": CLEARANCE, "applications": CLEARANCE,
@@ -79,17 +85,21 @@ class Lookup:
         return None if self.generation is None or self.version is None else f"{self.generation}:{self.version}"
 
 
-class ReadCache:
+class ReadCache(OutageGuard):
     """Entries, versions and generations of one database, in one Redis."""
 
     def __init__(self, client: redis.Redis, database_url: str, ttl_seconds: int) -> None:
         self.client = client
         self.ttl = max(0, min(ttl_seconds, MAX_TTL_SECONDS))
         self.local: dict[str, Any] = {}  # in-process copies that callers check against Redis on every use
-        self.prefix = f"lixiao:rc:{hashlib.sha256(_normal(database_url).encode()).hexdigest()[:12]}:"
+        # The braces make every key of this database's cache hash to one Redis Cluster slot.
+        self.prefix = f"lixiao:rc:{{{hashlib.sha256(_normal(database_url).encode()).hexdigest()[:12]}}}:"
+        OutageGuard.__init__(self)
 
     def _key(self, kind: str, part: str, ident: object = None) -> str:
         return f"{self.prefix}{kind}:{part}" if ident is None else f"{self.prefix}{kind}:{part}:{ident}"
+
+    # -- Reading and writing entries ----------------------------------------------------------------------------
 
     def lookup(self, kind: str, ident: object) -> Lookup:
         """The entry of `ident`, if nothing it was read from changed since."""
@@ -97,6 +107,9 @@ class ReadCache:
 
     def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None) -> list[Lookup]:
         """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run)."""
+        misses = [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
+        if not self._usable():
+            return misses
         kinds = sorted({kind for kind, _ in wanted})
         keys: list[str] = []
         for kind, ident in wanted:
@@ -106,12 +119,13 @@ class ReadCache:
         try:
             if pipe is None:
                 values = self.client.mget(keys)
-            else:
-                pipe.mget(keys)
-                values = pipe.execute()[-1]
-        except redis.RedisError as exc:
-            log.warning("read cache unavailable: %s", exc)
-            return [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
+            else:  # one GET each: a cluster pipeline refuses MGET
+                for key in keys:
+                    pipe.get(key)
+                values = pipe.execute()[-len(keys):]
+        except REDIS_ERRORS as exc:
+            self._failed(exc, invalidation=False)
+            return misses
         tail = values[2 * len(wanted):]
         state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
         found = []
@@ -134,7 +148,7 @@ class ReadCache:
         A generation or version that was missing is made here with a fresh random value, only if still missing
         (SET NX): if a writer made one meanwhile, the entry's stamp never matches and the entry never counts.
         """
-        if not (lookup.may_store and self.ttl):
+        if not (lookup.may_store and self.ttl) or not self._usable():
             return None, self.lookup_many(then) if then else []
         generation, version = lookup.generation or _fresh(), lookup.version or _fresh()
         pipe = self.client.pipeline(transaction=False)
@@ -146,35 +160,44 @@ class ReadCache:
         pipe.set(self._key(lookup.kind, "e", lookup.ident), f"{stamp}|{payload}", ex=self.ttl)
         if then:
             return stamp, self.lookup_many(then, pipe)
-        _execute(pipe)
+        try:
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._failed(exc, invalidation=False)
+            return None, []
         return stamp, []
 
     def bump(self, kind: str, idents: Iterable[object]) -> None:
         """New versions for these: every entry read before now stops counting."""
+        if self._down():
+            self._owe()
+            return
         pipe = self.client.pipeline(transaction=False)
         for ident in idents:
-            pipe.set(f"{self.prefix}{kind}:v:{ident}", _fresh(), ex=VERSION_SECONDS)
-        _execute(pipe)
+            pipe.set(self._key(kind, "v", ident), _fresh(), ex=VERSION_SECONDS)
+        try:
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._failed(exc, invalidation=True)
 
     def bump_all(self, kind: str, *, hold: bool) -> None:
         """A new generation for a kind; `hold` also keeps readers from storing for HOLD_SECONDS."""
+        if self._down():
+            self._owe()
+            return
         pipe = self.client.pipeline(transaction=True)
-        pipe.set(f"{self.prefix}{kind}:gen", _fresh())
+        pipe.set(self._key(kind, "gen"), _fresh())
         if hold:
-            pipe.set(f"{self.prefix}{kind}:hold", "1", ex=HOLD_SECONDS)
-        _execute(pipe)
+            pipe.set(self._key(kind, "hold"), "1", ex=HOLD_SECONDS)
+        try:
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._failed(exc, invalidation=True)
 
 
 def _fresh() -> str:
     """A generation or version: random rather than counted, so a key lost and made again never repeats a value."""
     return secrets.token_hex(6)
-
-
-def _execute(pipe: Any) -> None:
-    try:
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.error("read cache invalidation failed (entries may live on for their TTL): %s", exc)
 
 
 # --- Which caches hear about a database's writes -------------------------------------------------------------
@@ -335,6 +358,8 @@ def _before_cursor_execute(conn: Any, _cursor: Any, statement: str, _params: Any
 
 @event.listens_for(Engine, "commit")
 def _engine_commit(conn: Any) -> None:
+    if conn.invalidated:
+        return  # the commit itself fails next, with the database's own error
     kinds = conn.info.pop("lixiao_stale_kinds", None)
     if kinds:  # just before the commit: the hold covers readers between now and the commit landing
         _apply(conn.engine, {}, kinds, hold=True)
@@ -342,44 +367,7 @@ def _engine_commit(conn: Any) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _engine_rollback(conn: Any) -> None:
+    if conn.invalidated:
+        return  # the connection died (the database restarting): its info went with it, and touching it would
+        # raise PendingRollbackError in place of the error that tells the client to try again (a 503)
     conn.info.pop("lixiao_stale_kinds", None)
-
-
-# --- Rows as JSON-ready columns -------------------------------------------------------------------------------
-
-_decoders: dict[type, dict[str, Any]] = {}
-
-
-def dump_row(obj: Any) -> dict[str, Any] | None:
-    """A model row's column values, JSON-ready (dates and times as ISO strings)."""
-    if obj is None:
-        return None
-    out = {}
-    for attr in inspect(type(obj)).column_attrs:
-        value = getattr(obj, attr.key)
-        out[attr.key] = value.isoformat() if isinstance(value, date | datetime) else value
-    return out
-
-
-def load_row(model: type, values: dict[str, Any] | None) -> Any:
-    """A transient instance of `model` from `dump_row`'s output, for reading only (never add it to a session).
-
-    Built as the ORM builds loaded rows, without the constructor's per-attribute events: ten times cheaper.
-    """
-    if values is None:
-        return None
-    mapper = inspect(model)
-    decoders = _decoders.get(model)
-    if decoders is None:
-        decoders = {}
-        for attr in mapper.column_attrs:
-            kind = attr.columns[0].type
-            kind = getattr(kind, "impl_instance", kind)
-            if isinstance(kind, DateTime):
-                decoders[attr.key] = datetime.fromisoformat
-            elif isinstance(kind, Date):
-                decoders[attr.key] = date.fromisoformat
-        _decoders[model] = decoders
-    obj = mapper.class_manager.new_instance()
-    obj.__dict__.update({k: (decoders[k](v) if v is not None and k in decoders else v) for k, v in values.items()})
-    return obj

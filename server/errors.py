@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisClusterException, RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 log = logging.getLogger(__name__)
 
@@ -160,13 +161,19 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code, zh, en = _HTTP_CODES.get(status, (ErrorCode.INTERNAL_ERROR, "服务器内部错误", "Internal error"))
-        return _api_error(ApiError(status, code, zh, en))
+        response = _api_error(ApiError(status, code, zh, en))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 names what is allowed
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
+    @app.errorhandler(RedisError)  # code that needs Redis (replay checks, bind state) and found it down
+    @app.errorhandler(RedisClusterException)  # the cluster client's own (not a RedisError)
     def _database_down(exc: Exception) -> Response:
-        log.warning("database unavailable: %s", type(exc).__name__)
+        what = "Redis" if isinstance(exc, RedisError | RedisClusterException) else "database"
+        log.warning("%s unavailable: %s", what, type(exc).__name__)
         return _api_error(ApiError(503, ErrorCode.SERVICE_UNAVAILABLE, "服务暂时不可用，请稍后再试",
                                    "The service is temporarily unavailable, try again shortly", retry_after=5))
 

@@ -1,4 +1,4 @@
-"""Operations: security headers, readiness, and Prometheus metrics."""
+"""Operations: security headers, readiness, and the Prometheus endpoint (metrics in server/metrics.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import secrets
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from server.metrics import Metrics
 from server.state import app_state
 
 log = logging.getLogger(__name__)
@@ -29,24 +30,9 @@ def csp_nonce() -> str:
     return g.csp_nonce  # type: ignore[no-any-return]
 
 
-class Metrics:
-    """The app's Prometheus metrics, in a registry of its own (several apps may live in one test process)."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.latency = Histogram("lixiao_request_seconds", "Request latency", ["method", "endpoint", "status"],
-                                 registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-        self.errors = Counter("lixiao_request_errors_total", "Responses with status >= 500", ["endpoint"],
-                              registry=self.registry)
-        self.outbox_backlog = Gauge("lixiao_outbox_backlog", "Push events not yet sent", registry=self.registry)
-        self.source_failures = Gauge("lixiao_source_failed_records", "Records whose last read failed",
-                                     ["department"], registry=self.registry)
-
-
 def install(app: Flask) -> None:
     """Headers on every response, request timing, and the /readyz and /metrics endpoints."""
-    metrics = Metrics()
+    metrics = Metrics(lambda: app.extensions["lixiao"].engine)
     app.extensions["lixiao_metrics"] = metrics
     settings = app_state_settings(app)
     cas_origin = settings.cas_server_url.rstrip("/").rsplit("/cas", 1)[0] if settings.cas_server_url else ""
@@ -69,10 +55,7 @@ def install(app: Flask) -> None:
         started = g.pop("started", None)
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-            metrics.latency.labels(request.method, endpoint, str(response.status_code)).observe(
-                time.perf_counter() - started)
-            if response.status_code >= 500:
-                metrics.errors.labels(endpoint).inc()
+            metrics.observe(request.method, endpoint, response.status_code, time.perf_counter() - started)
         return response
 
     @app.get("/readyz", doc_ui=False)  # type: ignore[attr-defined]
@@ -95,37 +78,9 @@ def install(app: Flask) -> None:
     @app.get("/metrics", doc_ui=False)  # type: ignore[attr-defined]
     def prometheus_metrics():  # type: ignore[no-untyped-def]
         """Prometheus text format; gauges are read from the database at scrape time."""
-        _refresh_gauges(metrics)
-        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 def app_state_settings(app: Flask):  # type: ignore[no-untyped-def]
     """The settings of an app being built (before a request context exists)."""
     return app.extensions["lixiao"].settings
-
-
-def _refresh_gauges(metrics: Metrics) -> None:
-    from server.clearance.models import RECORD_MODELS
-
-    state = app_state()
-    try:
-        with state.engine.connect() as conn:
-            for key, model in RECORD_MODELS.items():
-                table = model.__table__  # type: ignore[attr-defined]
-                failed = conn.execute(text(f"SELECT COUNT(*) FROM {table.name} WHERE failed_at IS NOT NULL "  # noqa: S608 -- table names come from our models
-                                           "AND (read_at IS NULL OR failed_at >= read_at)")).scalar_one()
-                metrics.source_failures.labels(key).set(failed)
-            backlog = _outbox_backlog(conn)
-            if backlog is not None:
-                metrics.outbox_backlog.set(backlog)
-    except Exception as exc:  # metrics must never take the service down
-        log.warning("metrics gauges unavailable: %s", type(exc).__name__)
-
-
-def _outbox_backlog(conn) -> int | None:  # type: ignore[no-untyped-def]
-    from server.db import Base
-
-    if "outbox" not in Base.metadata.tables:
-        return None
-    return int(conn.execute(text("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-                            ).scalar_one())

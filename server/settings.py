@@ -25,7 +25,7 @@ class DepartmentSettings:
 
     source: str = "local"
     url: str = ""
-    api_key: str = ""
+    api_key: str = field(default="", repr=False)  # never in a repr, so never in a log line
     timeout_seconds: float = 2.0
     freshness_hours: float = 0.0  # 0 means records never go stale (the department pushes changes)
     place: str = ""
@@ -38,17 +38,17 @@ class Settings:
     """Everything the app reads from its environment."""
 
     env: str = "development"
-    secret_key: str = DEFAULT_SECRET
+    secret_key: str = field(default=DEFAULT_SECRET, repr=False)
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'lixiao.sqlite3'}"
     redis_url: str = ""  # empty: an in-process stand-in (fakeredis)
     public_base_url: str = "http://127.0.0.1:8000"
     token_ttl_seconds: int = 7 * 24 * 3600
     help_phone: str = "0516-00000000"
     wx_appid: str = "wx00000000demo0001"
-    wx_secret: str = "demo-wechat-app-secret"  # noqa: S105 -- the emulator's; refused in production
+    wx_secret: str = field(default="demo-wechat-app-secret", repr=False)  # the emulator's; refused in production
     wx_api_base: str = "http://127.0.0.1:8001/"
     wecom_corpid: str = "ww00000000demo0001"
-    wecom_secret: str = "demo-wecom-corp-secret"  # noqa: S105 -- the emulator's; refused in production
+    wecom_secret: str = field(default="demo-wecom-corp-secret", repr=False)  # the emulator's; refused in production
     wecom_agentid: int = 1000002
     wecom_api_base: str = "http://127.0.0.1:8001/qy/cgi-bin/"
     # Real WeCom: https://open.weixin.qq.com/connect/oauth2/authorize ; the default is the emulator's.
@@ -64,10 +64,13 @@ class Settings:
     outside_timeout_seconds: float = 3.0
     rate_limit_per_ip: int = 120  # login/bind requests per minute from one address (campus NAT: keep generous)
     rate_limit_per_key: int = 10  # per minute for one login code, one token or one username
-    certificate_private_key: str = ""  # PEM; empty in development: generated once into certificate_key_file
+    # PEM; empty in development: generated once into certificate_key_file
+    certificate_private_key: str = field(default="", repr=False)
     certificate_key_file: str = str(PROJECT_ROOT / "var" / "certificate-signing-key.pem")  # development only
     certificate_retired_public_keys: str = ""  # PEM public keys of rotated-out signing keys, still verified
     upload_limit_bytes: int = 10 * 1024 * 1024
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx alone: 1).
+    trusted_proxies: int = 0
     # Subscribe-message template ids from the mini-program console, one per templates_msg/<event>.
     wx_template_item_passed: str = "demo-tmpl-item-passed"
     wx_template_all_passed: str = "demo-tmpl-all-passed"
@@ -168,6 +171,7 @@ _ENV_NAMES: dict[str, str] = {
     "certificate_key_file": "LIXIAO_CERTIFICATE_KEY_FILE",
     "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
     "upload_limit_bytes": "LIXIAO_UPLOAD_LIMIT_BYTES",
+    "trusted_proxies": "LIXIAO_TRUSTED_PROXIES",
     "wx_template_item_passed": "LIXIAO_WX_TEMPLATE_ITEM_PASSED",
     "wx_template_all_passed": "LIXIAO_WX_TEMPLATE_ALL_PASSED",
     "wx_template_certificate_issued": "LIXIAO_WX_TEMPLATE_CERTIFICATE_ISSUED",
@@ -284,6 +288,8 @@ def _check_identity(settings: Settings) -> None:
         raise SettingsError("LIXIAO_WX_MINIPROGRAM_STATE must be developer, trial or formal")
     if settings.cas_version not in (1, 2, 3):
         raise SettingsError("LIXIAO_CAS_VERSION must be 1, 2 or 3")
+    if not 0 <= settings.trusted_proxies <= 5:
+        raise SettingsError("LIXIAO_TRUSTED_PROXIES must be the number of proxies in front of the app (0-5)")
     if settings.rate_limit_per_ip < 1 or settings.rate_limit_per_key < 1:
         raise SettingsError("LIXIAO_RATE_LIMIT_PER_IP and LIXIAO_RATE_LIMIT_PER_KEY must be at least 1")
     for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):

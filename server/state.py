@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import redis
 from flask import current_app, g
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.cache import ReadCache
 from server.clearance.service import ClearanceDeps
 from server.settings import Settings
 from server.sources import DepartmentSource
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,8 +49,17 @@ def db() -> Session:
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Roll back and close the request's session."""
+    """Roll back and close the request's session.
+
+    The answer is already made when this runs: a connection that died meanwhile (the database restarting)
+    is thrown away instead of turning that answer into a 500.
+    """
     session: Session | None = g.pop("db", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.rollback()
         session.close()
+    except SQLAlchemyError as exc:
+        log.warning("database connection lost after the request: %s", type(exc).__name__)
+        session.invalidate()

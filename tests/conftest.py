@@ -11,6 +11,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,17 +65,52 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    """Empty for the in-process stand-in, or a real server's URL."""
+def redis_url() -> Iterator[str]:
+    """Empty for the in-process stand-in, or a real server's URL (a database of this run's own, see below)."""
     url = os.environ.get("LIXIAO_TEST_REDIS", "")
-    if url:
-        import redis
+    if not url:
+        yield url
+        return
+    import redis
 
-        try:
-            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-        except Exception as exc:
-            _server_missing(f"Redis at {url}", exc)
-    return url
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        _server_missing(f"Redis at {url}", exc)
+    with _private_redis_db(url) as private:
+        yield private
+
+
+@contextmanager
+def _private_redis_db(url: str) -> Iterator[str]:
+    """Claim a Redis database no other concurrent run uses, so one run's FLUSHDB cannot reset another's counters.
+
+    Claims live in database 0 (`lixiao:test-db-claim:<n>`, expiring after six hours in case a run dies);
+    databases 1-14 are handed out and the one named in LIXIAO_TEST_REDIS is never taken, since runs that
+    predate claiming use it directly. LIXIAO_TEST_REDIS_SHARED=1 keeps the named database.
+    """
+    import redis
+    from redis.connection import parse_url
+
+    named = int(parse_url(url).get("db", 0))
+    if os.environ.get("LIXIAO_TEST_REDIS_SHARED") == "1":
+        yield url
+        return
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url.rstrip("/")
+    claims = redis.Redis.from_url(f"{base}/0", socket_connect_timeout=1)
+    run = uuid.uuid4().hex
+    for db in (n for n in range(1, 15) if n != named):
+        if claims.set(f"lixiao:test-db-claim:{db}", run, nx=True, ex=6 * 3600):
+            redis.Redis.from_url(f"{base}/{db}").flushdb()  # leftovers of a run that died holding it
+            try:
+                yield f"{base}/{db}"
+            finally:
+                if claims.get(f"lixiao:test-db-claim:{db}") == run.encode():
+                    claims.delete(f"lixiao:test-db-claim:{db}")
+                claims.close()
+            return
+    claims.close()
+    yield url  # every database is claimed: share the named one
 
 
 @pytest.fixture(scope="session")

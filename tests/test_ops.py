@@ -41,3 +41,25 @@ def test_metrics_count_requests(api):
     body = api().get("/metrics").text
     assert 'lixiao_request_seconds_count{endpoint="/healthz",method="GET",status="200"}' in body
     assert "lixiao_source_failed_records" in body
+
+
+def test_metrics_report_the_outbox_by_status_backlog_and_oldest_wait(api, session):
+    from datetime import timedelta
+
+    from server.messaging.models import OutboxEvent
+    from server.timeutil import utcnow
+    from tests.factories import make_batch, make_student
+
+    student = make_student(session, make_batch(session))
+    now = utcnow()
+    for i, status in enumerate(["pending", "pending", "sending", "sent", "refused"]):
+        session.add(OutboxEvent(student_id=student.id, event="item_passed", event_key=f"metrics:{i}", status=status,
+                                created_at=now - timedelta(minutes=10 * (i + 1)), next_attempt_at=now))
+    session.commit()
+    body = api().get("/metrics").text
+    assert "lixiao_outbox_backlog 3.0" in body
+    assert 'lixiao_outbox_events{status="pending"} 2.0' in body and 'lixiao_outbox_events{status="sent"} 1.0' in body
+    assert 'lixiao_outbox_events{status="failed"} 0.0' in body
+    oldest = next(float(line.split()[1]) for line in body.splitlines()
+                  if line.startswith("lixiao_outbox_oldest_pending_seconds "))
+    assert 20 * 60 - 5 < oldest < 20 * 60 + 120  # the older pending row was made 20 minutes ago

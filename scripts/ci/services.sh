@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (when missing) and start (when down) what the test suites need:
-# MariaDB on 127.0.0.1:3306 (root, empty password), Redis on 127.0.0.1:6379, Chromium, a CJK font, poppler-utils
-# and wrk.
+# MariaDB on 127.0.0.1:3306 (root, empty password), Redis on 127.0.0.1:6379, Chromium, a CJK font, poppler-utils,
+# wrk, and nginx (only its binary: tests/test_deploy.py runs it on private ports).
 # Safe to run again and again; it only acts on what is missing or stopped.
 set -euo pipefail
 
@@ -24,6 +24,7 @@ install_missing() {
   dpkg -s libcairo2 >/dev/null 2>&1 || pkgs+=(libcairo2)
   command -v pdftotext >/dev/null 2>&1 || pkgs+=(poppler-utils)  # the certificate print test reads the PDF
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  [[ -x /usr/sbin/nginx ]] || pkgs+=(nginx-light)  # tests/test_deploy.py rehearses deploy/nginx (never started as a service)
   command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)  # the benchmarks' load generator (make bench)
   if ((${#pkgs[@]})); then apt_install "${pkgs[@]}"; fi
 }

@@ -30,7 +30,9 @@ SECURITY_SCHEMES = {
     "departmentSignature": {"type": "apiKey", "in": "header", "name": "X-Lixiao-Signature",
                             "description": "hex HMAC-SHA256(secret, METHOD\\nPATH\\nTIMESTAMP\\nsha256hex(body))"},
 }
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+# 413: a body over LIXIAO_UPLOAD_LIMIT_BYTES (10 MB) is refused before the signature is checked.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut,
+          503: ErrorOut}
 bp = APIBlueprint("department_api", __name__, url_prefix="/api/v1/departments", abp_tags=[Tag(name="departments")],
                   abp_security=SIGNED, abp_responses=ERRORS)
 

@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import ParseError  # only the exception python-cas raises  # nosec B405
 
 import requests
 from cas import CASClient

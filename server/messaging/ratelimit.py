@@ -29,7 +29,8 @@ class SlidingWindowLimiter:
         if not self.windows:
             return 0.0
         member = f"{now:.6f}:{secrets.token_hex(6)}"
-        names = [f"{self.prefix}:{int(seconds)}:{key}" for _, seconds in self.windows]
+        # One MULTI touches every window of the key: the {hash tag} keeps them in one Redis Cluster slot.
+        names = [f"{self.prefix}:{int(seconds)}:{{{key}}}" for _, seconds in self.windows]
         pipe = self.redis.pipeline(transaction=True)
         for name, (_, seconds) in zip(names, self.windows, strict=True):
             pipe.zremrangebyscore(name, "-inf", now - seconds)

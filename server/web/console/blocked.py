@@ -14,6 +14,7 @@ from server.clearance.rules import ITEM_KEYS
 from server.departments import queries
 from server.errors import ApiError, ErrorCode, not_found
 from server.identity.permissions import can_view_department
+from server.reports.exports import safe_cell
 from server.state import app_state, db
 from server.timeutil import iso, utcnow
 from server.web.console import STATUS_TITLES, bp, staff
@@ -68,7 +69,9 @@ def blocked_csv(key: str) -> Response:
             buffer.seek(0)
             buffer.truncate()
             reason = row.item.reasons[0] if row.item.reasons else None
-            writer.writerow([row.student.student_no, row.student.name, row.student.college, row.student.major,
+            # Names, colleges and majors come from imported files: never let a spreadsheet run one as a formula.
+            writer.writerow([safe_cell(row.student.student_no), safe_cell(row.student.name),
+                             safe_cell(row.student.college), safe_cell(row.student.major),
                              STATUS_TITLES.get(row.status, (row.status,))[0] + f" {row.status}",
                              reason.message if reason else "", reason.message_en if reason else "",
                              iso(row.item.updated_at) or ""])

@@ -49,8 +49,7 @@ def _form(error: ApiError | None = None, status: int = 200, kind: str = "") -> t
 @bp.get("/imports")
 def import_form() -> tuple[str, int]:
     """The upload form, with the columns each file may have."""
-    if not allowed_kinds():
-        raise ApiError(403, ErrorCode.FORBIDDEN, "您的角色不能导入数据", "Your role cannot import data")
+    _require_import_rights()
     return _form(kind=request.args.get("kind", ""))
 
 
@@ -72,9 +71,16 @@ def _report_page(report: ImportReport, pending: str | None) -> tuple[str, int]:
                            shown=[r for r in report.rows if r.result != "rejected"][:500]), status
 
 
+def _require_import_rights() -> None:
+    """Roles that may import nothing are refused before anything they sent is looked at."""
+    if not allowed_kinds():
+        raise ApiError(403, ErrorCode.FORBIDDEN, "您的角色不能导入数据", "Your role cannot import data")
+
+
 @bp.post("/imports")
 def upload() -> tuple[str, int]:
     """Check a file and write it (all rows, or nothing if any row is rejected, unless told to apply the valid ones)."""
+    _require_import_rights()
     kind = request.form.get("kind", "")
     file = request.files.get("file")
     if file is None or not file.filename:
@@ -99,6 +105,7 @@ def upload() -> tuple[str, int]:
 @bp.post("/imports/<token>/apply")
 def apply_valid_rows(token: str) -> tuple[str, int]:
     """Write the valid rows of a file checked a moment ago (the rejected rows stay out)."""
+    _require_import_rights()
     store = app_state().redis
     raw = store.get(f"lixiao:import:{token[:64]}")
     pending = json.loads(raw) if raw else None

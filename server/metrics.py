@@ -1,0 +1,110 @@
+"""Prometheus metrics: request latency and errors per process, database-backed gauges read at scrape time.
+
+Under gunicorn with several worker processes, set `PROMETHEUS_MULTIPROC_DIR` (an empty directory, wiped at
+start; deploy/gunicorn.conf.py does both): request metrics are then written there by every worker and a
+scrape of any worker reports the sum. The gauges (source health, the push outbox) are computed from the
+database at scrape time, so every worker reports the same truth without sharing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, Engine, func, or_, select
+
+from server.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+OUTBOX_STATUSES = ("pending", "sending", "sent", "unconfirmed", "skipped", "refused", "failed")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+def multiprocess_dir() -> str | None:
+    """The directory shared by gunicorn's workers, when metrics are collected across processes."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class DatabaseGauges(Collector):
+    """Gauges computed from the database when scraped: failing department records and the push outbox."""
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[Metric]:
+        """Read the gauges; a database that does not answer yields none rather than failing the scrape."""
+        sources = GaugeMetricFamily("lixiao_source_failed_records", "Records whose last read failed",
+                                    labels=["department"])
+        events = GaugeMetricFamily("lixiao_outbox_events", "Push events by status", labels=["status"])
+        try:
+            with self.engine().connect() as conn:
+                for key, failed in _failed_records(conn).items():
+                    sources.add_metric([key], failed)
+                by_status, oldest = _outbox(conn)
+        except Exception as exc:  # metrics must never take the service down
+            log.warning("metrics gauges unavailable: %s", type(exc).__name__)
+            return
+        for status in sorted(set(OUTBOX_STATUSES) | set(by_status)):
+            events.add_metric([status], by_status.get(status, 0))
+        yield sources
+        yield events
+        yield GaugeMetricFamily("lixiao_outbox_backlog", "Push events pending or being sent",
+                                value=by_status.get("pending", 0) + by_status.get("sending", 0))
+        yield GaugeMetricFamily("lixiao_outbox_oldest_pending_seconds",
+                                "Age of the oldest pending push event (0 when none)", value=oldest)
+
+
+def _failed_records(conn: Connection) -> dict[str, int]:
+    from server.clearance.models import RECORD_MODELS
+
+    return {key: int(conn.execute(select(func.count()).select_from(model).where(
+        model.failed_at.is_not(None), or_(model.read_at.is_(None), model.failed_at >= model.read_at))).scalar_one())
+        for key, model in RECORD_MODELS.items()}
+
+
+def _outbox(conn: Connection) -> tuple[dict[str, int], float]:
+    from server.messaging.models import OutboxEvent
+
+    by_status = {str(s): int(n) for s, n in conn.execute(
+        select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all()}
+    oldest = conn.execute(select(func.min(OutboxEvent.created_at)).where(OutboxEvent.status == "pending")).scalar()
+    if oldest is None:
+        return by_status, 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # stored as naive UTC
+    return by_status, max(0.0, (utcnow() - oldest).total_seconds())
+
+
+class Metrics:
+    """The app's metrics, in a registry of its own (several apps may live in one test process)."""
+
+    def __init__(self, engine: Callable[[], Engine]) -> None:
+        self.registry = CollectorRegistry()
+        self.latency = Histogram("lixiao_request_seconds", "Request latency", ["method", "endpoint", "status"],
+                                 registry=self.registry, buckets=BUCKETS)
+        self.errors = Counter("lixiao_request_errors_total", "Responses with status >= 500", ["endpoint"],
+                              registry=self.registry)
+        self.database = DatabaseGauges(engine)
+        self.registry.register(self.database)
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.latency.labels(method, endpoint, str(status)).observe(seconds)
+        if status >= 500:
+            self.errors.labels(endpoint).inc()
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format: this process's registry, or every gunicorn worker's when multiprocess."""
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(self.database)
+        return generate_latest(registry)

@@ -1,0 +1,81 @@
+"""Cookie flags and security headers on the real browser login (CAS emulator), in development and production."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+import pytest
+import requests
+
+from server.emulators.testing import cas_login
+from tests.factories import make_batch, make_student
+
+TIMEOUT = 10
+
+
+def session_cookies(response: requests.Response, name: str) -> list[str]:
+    """Every Set-Cookie header of the response that sets `name`."""
+    return [h for h in response.raw.headers.getlist("Set-Cookie") if h.startswith(f"{name}=")]
+
+
+def flags(header: str) -> dict[str, str]:
+    """The attributes of one Set-Cookie header, lower-cased."""
+    cookie = SimpleCookie()
+    cookie.load(header)
+    [morsel] = cookie.values()
+    return {k.lower(): str(v) for k, v in morsel.items() if v}
+
+
+def login_by_hand(base: str, username: str, password: str, cookie_name: str) -> list[requests.Response]:
+    """/login → CAS → callback, carrying our cookie by hand (a Secure cookie would not travel over plain HTTP)."""
+    http = requests.Session()
+    start = http.get(f"{base}/login", params={"next": "/"}, allow_redirects=False, timeout=TIMEOUT)
+    assert start.status_code == 302, start.text
+    ours = session_cookies(start, cookie_name)[0].split(";")[0].split("=", 1)[1]
+    answer = cas_login(http, start.headers["Location"], username, password)
+    assert answer.status_code == 302, answer.text
+    done = requests.get(answer.headers["Location"], cookies={cookie_name: ours}, allow_redirects=False,
+                        timeout=TIMEOUT)
+    assert done.status_code == 302 and done.headers["Location"] in ("/", "/me"), done.text  # their own page
+    return [start, done]
+
+
+@pytest.fixture
+def student(session, emulator):  # type: ignore[no-untyped-def]
+    student = make_student(session, make_batch(session), name="饼干甲")
+    session.commit()
+    emulator.add_cas_users({"username": student.student_no, "password": "pw"})
+    return student
+
+
+@pytest.mark.parametrize("overrides", [{"env": "development"}, {"env": "production"}],
+                         ids=["development", "production"])
+def test_login_cookies_are_httponly_lax_and_secure_in_production(app, live, student, overrides):
+    name = app.config["SESSION_COOKIE_NAME"]
+    production = overrides["env"] == "production"
+    for response in login_by_hand(live.url, student.student_no, "pw", name):
+        [header] = session_cookies(response, name)
+        attributes = flags(header)
+        assert "httponly" in attributes and attributes["samesite"] == "Lax", header
+        assert ("secure" in attributes) is production, header
+        assert attributes["path"] == "/" and "domain" not in attributes, header  # never shared with subdomains
+        hsts = response.headers.get("Strict-Transport-Security")
+        assert (hsts == "max-age=31536000; includeSubDomains") if production else hsts is None
+
+
+@pytest.mark.parametrize("overrides", [{"env": "production"}], ids=["production"])
+@pytest.mark.parametrize("path", ["/", "/login", "/healthz", "/api/v1/me/clearance", "/v/not-a-token", "/nowhere"])
+def test_every_kind_of_answer_carries_the_security_headers(live, path, overrides):
+    response = requests.get(live.url + path, allow_redirects=False, timeout=TIMEOUT)
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";") if " " in part.strip())
+    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'none'" and directives["default-src"] == "'self'"
+    assert "'unsafe-inline'" not in directives["script-src"] and "'nonce-" in directives["script-src"]
+    assert directives["form-action"].startswith("'self'")
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] in ("same-origin", "no-referrer")  # /v/<token> sends none at all
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    if path.startswith("/api/"):
+        assert headers["Cache-Control"] == "no-store"
