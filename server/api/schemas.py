@@ -53,12 +53,44 @@ class DepartmentOut(BaseModel):
     phone: str
 
 
+class LibraryDetails(BaseModel):
+    owed_books: int
+    owed_fees: str = Field(description="Yuan, e.g. 12.50")
+    violations: int
+    card_status: Literal["active", "cancelled"]
+    thesis_status: Literal["not_submitted", "submitted", "approved", "rejected"]
+    can_cancel_card: bool
+
+
+class ArchivesDetails(BaseModel):
+    thesis_status: Literal["not_submitted", "received", "reviewed"]
+
+
+class ApartmentDetails(BaseModel):
+    lived_on_campus: bool
+    building: str | None
+    move_out_date: str | None = Field(description="YYYY-MM-DD")
+    move_out_handler: str | None
+
+
+class FeeItem(BaseModel):
+    name: str
+    due: str
+    paid: str
+
+
+class FinanceDetails(BaseModel):
+    arrears: str = Field(description="Yuan, e.g. 0.00")
+    fee_items: list[FeeItem]
+
+
 class ItemOut(BaseModel):
     key: ItemKey
     title: str
     title_en: str
     status: ItemStatus
-    details: dict[str, Any]
+    # The item's own fields; empty when the department's data could not be read.
+    details: LibraryDetails | ArchivesDetails | ApartmentDetails | FinanceDetails | dict[str, Any]
     reasons: list[MessageOut]
     next_steps: list[StepOut]
     department: DepartmentOut
