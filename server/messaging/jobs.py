@@ -21,6 +21,9 @@ from server.messaging.models import JobRun
 from server.messaging.outbox import insert_events, reminder_rows
 from server.settings import Settings, reminder_days
 from server.sources import DepartmentSource
+from server.sources.refresh import refresh_stale_records
+
+__all__ = ["refresh_stale_records"]  # the worker's periodic refresh job is the departments' own
 
 log = logging.getLogger(__name__)
 
@@ -124,27 +127,3 @@ def stale_student_ids(session: Session, settings: Settings, sources: Mapping[str
         .order_by(Student.id).limit(limit)
     )
     return list(session.scalars(query))
-
-
-def refresh_stale_records(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource],
-                          now: datetime, limit: int) -> int:
-    """Re-read up to `limit` students' stale pulled records, so their turns to green are noticed and pushed.
-
-    A minimal stand-in until `server.sources.refresh.refresh_stale_records` exists; does not commit.
-    """
-    from server.clearance.service import ClearanceDeps, read_clearance
-
-    deps = ClearanceDeps(settings, sources, now=lambda: now)
-    ids = stale_student_ids(session, settings, sources, now, limit)
-    for student_id in ids:
-        read_clearance(session, deps, student_id)
-    return len(ids)
-
-
-def refresh_function() -> Callable[..., int]:
-    """The departments' refresh job if it exists, else the stand-in above."""
-    try:
-        from server.sources.refresh import refresh_stale_records as departments_refresh  # type: ignore[attr-defined]
-    except ImportError:
-        return refresh_stale_records
-    return departments_refresh  # type: ignore[no-any-return]

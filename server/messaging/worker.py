@@ -46,6 +46,7 @@ from server.messaging.transport import PushTransport
 from server.redis_client import make_redis
 from server.settings import Settings, load_settings
 from server.sources import DepartmentSource, build_sources
+from server.sources.refresh import refresh_stale_records
 from server.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -97,10 +98,8 @@ class Worker:
         settings, results = self.settings, {}
         with self.sessions() as session:
             now = self.clock()
-            refresh = jobs.refresh_function()
-
             def refresh_job() -> str:
-                count = refresh(session, settings, self.sources, now, settings.refresh_batch_limit)
+                count = refresh_stale_records(session, settings, self.sources, now, settings.refresh_batch_limit)
                 session.commit()
                 return f"refreshed {count} students"
 

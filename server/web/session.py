@@ -6,7 +6,6 @@ from flask import session
 from sqlalchemy import update
 
 from server.clearance.models import Student
-from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.state import db
 from server.timeutil import utcnow
@@ -50,11 +49,3 @@ def browser_staff() -> Staff | None:
     staff_id = session.get("staff_id")
     staff = db().get(Staff, staff_id) if staff_id is not None else None
     return staff if staff is not None and staff.active else None
-
-
-def require_browser_staff() -> Staff:
-    """The signed-in staff member, or a 401 page that offers the login."""
-    staff = browser_staff()
-    if staff is None:
-        raise ApiError(401, ErrorCode.UNAUTHORIZED, "请先以工作人员身份登录", "Please log in as staff")
-    return staff
