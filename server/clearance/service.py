@@ -257,8 +257,7 @@ def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *
     try:
         session.flush()
     except IntegrityError as exc:
-        raise ApiError(409, ErrorCode.ALREADY_SUBMITTED, "离校申请已提交，不能重复提交",
-                       "The clearance has already been submitted") from exc
+        raise _already_submitted(None) from exc
     record_audit(session, actor=actor, action="application.submit", entity=f"application:{application.id}",
                  before=None, after={"student_no": student.student_no, "batch_id": batch.id, "channel": channel},
                  origin=origin)
@@ -266,9 +265,11 @@ def submit_application(session: Session, deps: ClearanceDeps, student_id: int, *
     return application
 
 
-def _already_submitted(application: Application) -> ApiError:
+def _already_submitted(application: Application | None) -> ApiError:
+    """409 for a second submission; the winner of a race is not known to the loser, so it names no id then."""
+    extra = {"application_id": application.id} if application is not None else {}
     return ApiError(409, ErrorCode.ALREADY_SUBMITTED, "离校申请已提交，不能重复提交",
-                    "The clearance has already been submitted", application_id=application.id)
+                    "The clearance has already been submitted", **extra)
 
 
 def list_applications(session: Session, student_id: int) -> list[tuple[Application, Batch]]:
