@@ -29,7 +29,7 @@ def current_principal(also: Wanted | None = None) -> Principal:
     state = app_state()
     settings = state.settings
     if state.cache is not None:
-        g.principal, g.prefetched = resolve_token_cached(db(), settings.secret_key, token.strip(), now=utcnow(),
+        g.principal, g.prefetched = resolve_token_cached(db, settings.secret_key, token.strip(), now=utcnow(),
                                                          ttl_seconds=settings.token_ttl_seconds, cache=state.cache,
                                                          also=also)
     else:

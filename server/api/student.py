@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import g, jsonify
+from flask import Response, g, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy.orm import Session
 
+from server.api import status_copies
 from server.api.auth import BEARER, PREFETCH, current_student_id, origin
 from server.api.schemas import (
     ApplicationIn,
@@ -37,13 +39,26 @@ bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Ta
 @bp.get("/clearance", responses={200: ClearanceOut})
 def get_clearance():  # type: ignore[no-untyped-def]
     """The four items, whether the student may submit, and what was submitted."""
-    session = db()
     student_id = current_student_id(also=_own_clearance)
-    clearance = service.read_clearance(session, app_state().clearance, student_id, cached=True,
-                                       lookup=g.get("prefetched"))
+    state = app_state()
+    lookup, now = g.get("prefetched"), utcnow()
+    if state.cache is not None and lookup is not None:
+        body = status_copies.find(state.cache, lookup, now)
+        if body is not None:
+            return Response(body, mimetype="application/json")
+    session = db()
+    clearance = service.read_clearance(session, state.clearance, student_id, cached=True, lookup=lookup)
     if session.in_transaction():
         session.commit()  # records refreshed from pulled sources are kept
-    now = utcnow()
+    response = jsonify(_clearance_out(session, clearance, now))
+    if state.cache is not None and clearance.stamp is not None and clearance.application is None:
+        # A submitted student's page shows the certificate, whose revocation the cache does not watch.
+        status_copies.keep(state.cache, student_id, clearance.stamp, clearance.changes_at(state.settings, now),
+                           response.get_data())
+    return response
+
+
+def _clearance_out(session: Session, clearance: service.Clearance, now: datetime) -> dict[str, Any]:
     app = clearance.application
     blockers = [
         {"code": f"ITEM_{i.key.upper()}_{i.status.upper()}", "message": i.reasons[0].message if i.reasons else "",
@@ -58,14 +73,14 @@ def get_clearance():  # type: ignore[no-untyped-def]
                          "message_en": f"Batch “{clearance.batch.name}” is not open now"})
     if app is not None:
         blockers = [{"code": "ALREADY_SUBMITTED", "message": "已提交离校申请", "message_en": "Already submitted"}]
-    return jsonify({
+    return {
         "student": student_out(clearance.student),
         "batch": batch_out(clearance.batch, now),
         "items": [item_out(i) for i in clearance.items],
         "can_submit": clearance.can_submit(now),
         "submit_blockers": blockers,
         "application": _with_certificate(session, app, clearance.batch.name if clearance.batch else ""),
-    })
+    }
 
 
 def _own_clearance(principal: Principal) -> tuple[str, object] | None:

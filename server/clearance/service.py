@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Select, and_, bindparam, select
@@ -40,7 +40,7 @@ from server.clearance.rules import (
 from server.errors import ApiError, ErrorCode
 from server.settings import Settings
 from server.sources import DepartmentSource, SourceRefused, SourceUnavailable
-from server.sources.refresh import is_due, refresh_due
+from server.sources.refresh import RETRY_FAILED_AFTER, is_due, refresh_due
 from server.timeutil import utcnow
 
 
@@ -63,6 +63,7 @@ class Clearance:
     items: list[ItemResult]
     application: Application | None
     rows: dict[str, RecordRow | None] = field(default_factory=dict)
+    stamp: str | None = None  # the read cache's stamp of these rows (None: read in a way that was not cached)
 
     @property
     def blockers(self) -> list[ItemResult]:
@@ -77,6 +78,25 @@ class Clearance:
             and self.batch.is_open(now)
             and not self.blockers
         )
+
+    def changes_at(self, settings: Settings, now: datetime) -> datetime | None:
+        """The first moment after `now` at which these same rows may read differently (None: never by itself).
+
+        Only the clock can make that happen: the batch window opening or closing, a record growing stale, a
+        pulled record falling due, a failed read becoming worth retrying. A cached answer is good until then.
+        """
+        moments = []
+        if self.batch is not None:
+            moments += [self.batch.opens_at, self.batch.closes_at]
+        for key, row in self.rows.items():
+            if row is None:
+                continue
+            hours = settings.department(key).freshness_hours
+            if hours and row.read_at is not None:
+                moments.append(row.read_at + timedelta(hours=hours))
+            if row.failed_at is not None:
+                moments.append(row.failed_at + RETRY_FAILED_AFTER)
+        return min((m for m in moments if m > now), default=None)
 
 
 _RECORDS = (("library", LibraryRecord), ("archives", ArchivesRecord), ("apartment", ApartmentRecord),
@@ -151,7 +171,7 @@ def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, re
     if lookup is not None and lookup.value is not None:
         student, batch, rows, application = _decode(lookup.value)
         if not (refresh and application is None and _pull_due(deps, rows, now)):
-            return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
+            return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows, lookup.stamp)
         lookup = None
     student, batch, rows, application = _load(session, student_id)
     if refresh and application is None:
@@ -161,9 +181,10 @@ def read_clearance(session: Session, deps: ClearanceDeps, student_id: int, *, re
             items = _evaluate(deps, student, rows, now)
             sync_item_states(session, student, items, cause="refresh", now=now)
             return Clearance(student, batch, items, application, rows)
+    stamp = None
     if deps.cache is not None and lookup is not None and not written_in(session):
-        deps.cache.store(lookup, _encode((student, batch, rows, application)))
-    return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows)
+        stamp, _ = deps.cache.store(lookup, _encode((student, batch, rows, application)))
+    return Clearance(student, batch, _evaluate(deps, student, rows, now), application, rows, stamp)
 
 
 def _pull_due(deps: ClearanceDeps, rows: Mapping[str, RecordRow | None], now: datetime) -> bool:

@@ -33,10 +33,12 @@ class _Copy:
     taken_at: float  # monotonic seconds
 
 
-def resolve_token_cached(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int,
+def resolve_token_cached(database: Callable[[], Session], secret_key: str, token: str, *, now: datetime, ttl_seconds: int,
                          cache: ReadCache, also: Wanted | None = None) -> tuple[Principal, Lookup | None]:
     """Like `resolve_token`, from the cache when it can; also looks up `also(principal)`, in the same round trip
-    when the token is known here or the session is read from the database (None when nothing was looked up)."""
+    when the token is known here or the session is read from the database (None when nothing was looked up).
+
+    `database()` gives the request's session, opened only when the cache cannot answer."""
     copies: dict[str, _Copy] = cache.local.setdefault("tokens", {})
     copy = copies.get(token)
     if copy is not None and time.monotonic() - copy.taken_at < cache.ttl:
@@ -59,6 +61,7 @@ def resolve_token_cached(session: Session, secret_key: str, token: str, *, now: 
         extra = also(principal) if also else None
         prefetched = cache.lookup(*extra) if extra else None
     else:
+        session = database()
         row = session.get(ApiSession, session_id)
         principal = principal_of(row, now)
         assert row is not None  # principal_of refused a missing row
