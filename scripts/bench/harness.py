@@ -20,6 +20,7 @@ from scripts.bench.services import REDIS_URL, Gunicorn, GunicornConfig, ensure_s
 from scripts.bench.wrk import WrkResult, run_wrk
 from server.clearance.models import Application
 from server.db import make_engine
+from server.reports.exports import write_students_export
 from server.settings import Settings
 from server.timeutil import utcnow
 
@@ -27,6 +28,8 @@ SECRET = "bench-secret-key-not-for-production-0123456789"  # noqa: S105 -- a thr
 STATUS_PATH = "/api/v1/me/clearance"
 RSS_GOAL_MIB = 200
 IMPORT_GOAL, PUSH_GOAL, STATUS_RATIO_GOAL, P99_GOAL_MS = 0.3, 0.5, 0.5, 50.0
+PARTS = ("status", "storm", "import", "push", "export")  # line 5a comes with status
+EXPORT_STUDENTS = 30_000
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Options:
     rounds: int
     config: GunicornConfig
     read_cache_seconds: int | None
+    only: frozenset[str]
 
 
 def parse(argv: list[str] | None) -> Options:
@@ -56,10 +60,15 @@ def parse(argv: list[str] | None) -> Options:
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--read-cache-seconds", type=int, default=None,
                    help="LIXIAO_READ_CACHE_SECONDS for the app (0 = off, to compare); default: the app's default")
+    p.add_argument("--only", default=",".join(PARTS),
+                   help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all)")
     a = p.parse_args(argv)
+    only = frozenset(part.strip() for part in a.only.split(",") if part.strip())
+    if not only or only - set(PARTS):
+        p.error(f"--only takes some of {', '.join(PARTS)}")
     return Options(min(a.students, 50_000), min(a.storm_students, 20_000), min(a.connections, 1000),
                    min(a.seconds, 60), min(a.rounds, 5), GunicornConfig(a.workers, a.worker_class, a.threads),
-                   a.read_cache_seconds)
+                   a.read_cache_seconds, only)
 
 
 def _say(message: str) -> None:
@@ -153,29 +162,30 @@ def _slot_line(name: str, module: str, goal: float, baseline: str) -> Line:
                 verdict(found.ratio >= goal))
 
 
-def export_callable(database_url: str) -> Callable[[], object] | None:
-    """The export of 30,000 students to measure; None until the dashboard's export exists.
+def export_callable(database_url: str, batch_id: int, out_dir: Path) -> Callable[[], object]:
+    """The administrators' export of one batch (the dashboard's, `server.reports.exports`), as CSV and then as
+    XLSX, into throwaway files; `slots.export_peak_rss` runs it in a forked process and reads its VmHWM."""
+    def export() -> object:
+        written = 0
+        for fmt in ("csv", "xlsx"):
+            written += write_students_export(database_url, out_dir / f"export.{fmt}", fmt=fmt, batch_id=batch_id)
+        return written
 
-    When it does, return a callable that seeds 30,000 students (seed_cohort) and runs the export into a
-    throwaway file; `slots.export_peak_rss` runs it in a forked process and reads its VmHWM.
-    """
-    return None
+    return export
 
 
-def _memory_lines(app_peak: float, hello_peak: float, database_url: str) -> list[Line]:
-    """(5) peak RSS of an app worker during (1), and of exporting 30,000 students."""
-    export = slots.export_peak_rss(export_callable(database_url))
-    if not export.built:
-        export_line = Line("5b. Memory: exporting 30,000 students", report.NOT_BUILT, "", f"≤ {RSS_GOAL_MIB} MiB",
-                           report.NOT_BUILT)
-    else:
-        export_line = Line("5b. Memory: exporting 30,000 students", export.summary, "", f"≤ {RSS_GOAL_MIB} MiB",
-                           verdict(export.ratio is not None and export.ratio <= RSS_GOAL_MIB))
-    return [
-        Line("5a. Memory: peak RSS (VmHWM) of an app worker during 1", f"{app_peak:.0f} MiB",
-             f"hello worker {hello_peak:.0f} MiB", f"≤ {RSS_GOAL_MIB} MiB", verdict(0 < app_peak <= RSS_GOAL_MIB)),
-        export_line,
-    ]
+def _export_line(database_url: str, batch_id: int, out_dir: Path) -> Line:
+    """(5b) peak RSS of exporting a batch of 30,000 students."""
+    name = f"5b. Memory: exporting {EXPORT_STUDENTS:,} students (CSV, then XLSX)"
+    export = slots.export_peak_rss(export_callable(database_url, batch_id, out_dir))
+    return Line(name, export.summary, "", f"≤ {RSS_GOAL_MIB} MiB",
+                verdict(export.ratio is not None and export.ratio <= RSS_GOAL_MIB))
+
+
+def _app_memory_line(app_peak: float, hello_peak: float) -> Line:
+    """(5a) peak RSS of an app worker during (1)."""
+    return Line("5a. Memory: peak RSS (VmHWM) of an app worker during 1", f"{app_peak:.0f} MiB",
+                f"hello worker {hello_peak:.0f} MiB", f"≤ {RSS_GOAL_MIB} MiB", verdict(0 < app_peak <= RSS_GOAL_MIB))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,8 +202,13 @@ def main(argv: list[str] | None = None) -> int:
                          all_passed=False, now=now)
     storm = seed_cohort(engine, settings, batch_name="压测批次 storm", count=opts.storm_students,
                         first_id=opts.students + 1, all_passed=True, now=now)
+    exported = None
+    if "export" in opts.only:
+        exported = seed_cohort(engine, settings, batch_name="压测批次 export", count=EXPORT_STUDENTS,
+                               first_id=opts.students + opts.storm_students + 1, all_passed=False, now=now)
     engine.dispose()
-    _say(f"seeded {opts.students + opts.storm_students:,} students in {time.monotonic() - started:.0f} s")
+    seeded = opts.students + opts.storm_students + (EXPORT_STUDENTS if exported else 0)
+    _say(f"seeded {seeded:,} students in {time.monotonic() - started:.0f} s")
     env = {"LIXIAO_DATABASE_URL": database_url, "LIXIAO_REDIS_URL": REDIS_URL, "LIXIAO_SECRET_KEY": SECRET,
            "LIXIAO_BENCH_DATABASE_URL": database_url, "LIXIAO_BENCH_REDIS_URL": REDIS_URL}
     if opts.read_cache_seconds is not None:
@@ -206,21 +221,30 @@ def main(argv: list[str] | None = None) -> int:
         app = Gunicorn("server.app:create_app()", opts.config, env, Path(tmp) / "app.log")
         hello = Gunicorn("scripts.bench.hello_app:app", opts.config, {}, Path(tmp) / "hello.log")
         try:
-            app.start()
-            hello.start()
-            _say(f"serving with {opts.config.describe()} (wrk -t2 shares the 2 cores with them and MariaDB)")
-            lines += _status_lines(app, hello, opts, tokens_file, status.tokens)
-            app_peak, hello_peak = app.peak_rss_mib(), hello.peak_rss_mib()
-            hello.stop()
-            lines.append(_storm_line(app, database_url, storm.batch_id, storm.tokens, opts))
+            if {"status", "storm"} & opts.only:
+                app.start()
+                _say(f"serving with {opts.config.describe()} (wrk -t2 shares the 2 cores with them and MariaDB)")
+            if "status" in opts.only:
+                hello.start()
+                lines += _status_lines(app, hello, opts, tokens_file, status.tokens)
+                memory = _app_memory_line(app.peak_rss_mib(), hello.peak_rss_mib())
+                hello.stop()
+            if "storm" in opts.only:
+                lines.append(_storm_line(app, database_url, storm.batch_id, storm.tokens, opts))
         finally:
             app.stop()
             hello.stop()
-    lines.append(_slot_line("3. Import, 100,000 records vs raw executemany", "scripts.bench.import_bench",
-                            IMPORT_GOAL, "raw executemany"))
-    lines.append(_slot_line("4. Push fan-out, 10,000 transitions vs bare HTTP loop", "scripts.bench.push_bench",
-                            PUSH_GOAL, "bare HTTP loop to the emulator"))
-    lines += _memory_lines(app_peak, hello_peak, database_url)
+        if "import" in opts.only:
+            lines.append(_slot_line("3. Import, 100,000 records vs raw executemany", "scripts.bench.import_bench",
+                                    IMPORT_GOAL, "raw executemany"))
+        if "push" in opts.only:
+            lines.append(_slot_line("4. Push fan-out, 10,000 transitions vs bare HTTP loop",
+                                    "scripts.bench.push_bench", PUSH_GOAL, "bare HTTP loop to the emulator"))
+        if "status" in opts.only:
+            lines.append(memory)
+        if exported is not None:
+            _say(f"5b. exporting {EXPORT_STUDENTS:,} students in a forked process")
+            lines.append(_export_line(database_url, exported.batch_id, Path(tmp)))
     print()
     cache = "" if opts.read_cache_seconds is None else f", LIXIAO_READ_CACHE_SECONDS={opts.read_cache_seconds}"
     print(f"Lixiao benchmarks — {opts.config.describe()}, wrk -t2 -c{opts.connections} -d{opts.seconds}s, "

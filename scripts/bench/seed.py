@@ -108,7 +108,7 @@ def seed_cohort(engine: Engine, settings: Settings, *, batch_name: str, count: i
         session_id = secrets.token_urlsafe(32)
         sessions.append({"id": session_id, "channel": "wechat", "openid": openid, "student_id": sid,
                          "staff_id": None, "created_at": now, "expires_at": expires, "revoked_at": None})
-        tokens.append(sign_session_id(settings.secret_key, session_id))
+        tokens.append(sign_session_id(settings.secret_key, session_id, student_id=sid))
     _insert(engine, Student.__table__, students)  # type: ignore[arg-type]
     for key, model in (("library", LibraryRecord), ("archives", ArchivesRecord), ("apartment", ApartmentRecord),
                        ("finance", FinanceRecord)):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.cache import SESSIONS, Lookup, ReadCache, written_in
 from server.identity.models import ApiSession
-from server.identity.tokens import Principal, _expired, principal_of, read_token
+from server.identity.tokens import Principal, _expired, principal_of, read_token_hint
 
 Wanted = Callable[[Principal], tuple[str, object] | None]
 MAX_COPIES = 100_000  # per worker; beyond that the copies start over (a few MB at most)
@@ -33,8 +33,9 @@ class _Copy:
     taken_at: float  # monotonic seconds
 
 
-def resolve_token_cached(database: Callable[[], Session], secret_key: str, token: str, *, now: datetime, ttl_seconds: int,
-                         cache: ReadCache, also: Wanted | None = None) -> tuple[Principal, Lookup | None]:
+def resolve_token_cached(database: Callable[[], Session], secret_key: str, token: str, *, now: datetime,
+                         ttl_seconds: int, cache: ReadCache, also: Wanted | None = None
+                         ) -> tuple[Principal, Lookup | None]:
     """Like `resolve_token`, from the cache when it can; also looks up `also(principal)`, in the same round trip
     when the token is known here or the session is read from the database (None when nothing was looked up).
 
@@ -49,8 +50,12 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
                 raise _expired()
             return copy.principal, lookups[1] if extra else None
     copies.pop(token, None)
-    session_id, signed_at = read_token(secret_key, token, ttl_seconds=ttl_seconds)
-    lookup = cache.lookup(SESSIONS, session_id)
+    session_id, hint, signed_at = read_token_hint(secret_key, token, ttl_seconds=ttl_seconds)
+    # The token names the student its session had when it was made: fetch what the request wants for that
+    # student in the same round trip as the session, and use it only if the session still says so.
+    guess = also(Principal(session_id, "", None, hint, None)) if also and hint is not None else None
+    lookups = cache.lookup_many([(SESSIONS, session_id), *([guess] if guess else [])])
+    lookup = lookups[0]
     if lookup.value is not None:
         data = json.loads(lookup.value)
         principal = Principal(session_id, data["channel"], data["openid"], data["student_id"], data["staff_id"])
@@ -59,7 +64,7 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
             raise _expired()
         stamp = lookup.stamp
         extra = also(principal) if also else None
-        prefetched = cache.lookup(*extra) if extra else None
+        prefetched = (lookups[1] if guess and extra == guess else cache.lookup(*extra)) if extra else None
     else:
         session = database()
         row = session.get(ApiSession, session_id)

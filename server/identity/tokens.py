@@ -62,7 +62,7 @@ def issue_session(
                      staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     session.add(row)
     session.flush()
-    return row, sign_session_id(secret_key, row.id)
+    return row, sign_session_id(secret_key, row.id, student_id=student_id)
 
 
 def live_session(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> ApiSession:
@@ -74,21 +74,42 @@ def live_session(session: Session, secret_key: str, token: str, *, now: datetime
     return row
 
 
-def sign_session_id(secret_key: str, session_id: str) -> str:
-    """The token naming an existing session row (bulk tools insert rows themselves and sign their ids here)."""
-    return _serializer(secret_key).dumps(session_id)
+def sign_session_id(secret_key: str, session_id: str, *, student_id: int | None = None) -> str:
+    """The token naming an existing session row (bulk tools insert rows themselves and sign their ids here).
+
+    `student_id`, the session's student when the token is made, only lets the read cache fetch that student's
+    rows together with the session (see `read_token_hint`); who is calling is always read from the session.
+    """
+    return _serializer(secret_key).dumps(session_id if student_id is None else [session_id, student_id])
 
 
 def read_token(secret_key: str, token: str, *, ttl_seconds: int) -> tuple[str, datetime]:
     """The session id a token names and when it was signed, or a 401 when it is forged or too old."""
+    session_id, _hint, signed_at = read_token_hint(secret_key, token, ttl_seconds=ttl_seconds)
+    return session_id, signed_at
+
+
+def read_token_hint(secret_key: str, token: str, *, ttl_seconds: int) -> tuple[str, int | None, datetime]:
+    """Like `read_token`, with the student the session had when the token was made (None if none, or unsaid).
+
+    The hint is a guess to prefetch with, never an identity: a session can be bound, unbound or rebound after.
+    """
     try:
-        session_id, signed_at = _serializer(secret_key).loads(token, max_age=ttl_seconds, return_timestamp=True)
+        claims, signed_at = _serializer(secret_key).loads(token, max_age=ttl_seconds, return_timestamp=True)
     except SignatureExpired as exc:
         raise _expired() from exc
     except BadSignature as exc:
-        raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again"
-                       ) from exc
-    return session_id, signed_at
+        raise _invalid() from exc
+    if isinstance(claims, str):
+        return claims, None, signed_at
+    if (isinstance(claims, list) and len(claims) == 2 and isinstance(claims[0], str)
+            and isinstance(claims[1], int) and not isinstance(claims[1], bool)):
+        return claims[0], claims[1], signed_at
+    raise _invalid()  # signed by us, so never seen; refused rather than guessed at
+
+
+def _invalid() -> ApiError:
+    return ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again")
 
 
 def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 import requests
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from server.clearance.models import Application
-from server.identity.tokens import issue_token, revoke_sessions
+from server.identity.models import ApiSession
+from server.identity.tokens import issue_session, issue_token, read_token_hint, revoke_sessions, sign_session_id
 from server.timeutil import utcnow
 from tests.factories import cleared_student, make_batch, student_token
 from tests.identity.flows import error_code, me
@@ -107,3 +108,42 @@ def test_a_revoked_token_is_401(live, session, settings):
     session.commit()
     assert error_code(me(live.url, token)) == "UNAUTHORIZED"
     assert session.scalar(select(func.count()).select_from(Application)) == 0
+
+
+# --- The student a token names is a prefetch hint, never an identity -------------------------------------------
+
+
+def test_the_student_a_token_names_is_only_a_hint(live, session, settings):
+    """A session's student changes after its token was made: the page is the session's student's, cache warm."""
+    batch = make_batch(session)
+    alice = cleared_student(session, batch, name="提示甲")
+    bob = cleared_student(session, batch, name="提示乙")
+    session.commit()
+    token = student_token(session, settings, alice)
+    assert read_token_hint(settings.secret_key, token, ttl_seconds=settings.token_ttl_seconds)[1] == alice.id
+    for _ in range(2):  # both students' rows in the read cache
+        assert me(live.url, token, "/api/v1/me/clearance").json()["student"]["name"] == "提示甲"
+    assert me(live.url, student_token(session, settings, bob), "/api/v1/me/clearance").status_code == 200
+    session.execute(update(ApiSession).values(student_id=bob.id))
+    session.commit()
+    for _ in range(2):
+        page = me(live.url, token, "/api/v1/me/clearance")
+        assert page.status_code == 200
+        assert page.json()["student"]["name"] == "提示乙" and "提示甲" not in page.text
+
+
+def test_a_token_without_a_hint_still_works(live, session, settings):
+    student = cleared_student(session, make_batch(session))
+    row, _ = issue_session(session, settings.secret_key, channel="wechat", now=utcnow(),
+                           ttl_seconds=settings.token_ttl_seconds, openid="o-nohint", student_id=student.id)
+    session.commit()
+    token = sign_session_id(settings.secret_key, row.id)  # as tokens were made before hints
+    for _ in range(2):
+        assert me(live.url, token, "/api/v1/me/clearance").json()["student"]["student_no"] == student.student_no
+
+
+@pytest.mark.parametrize("claims", [["only-an-id"], ["id", "7"], ["id", True], {"id": 1}, 42, ["id", 1, 2]])
+def test_a_token_with_claims_we_never_make_is_401(live, settings, claims):
+    token = URLSafeTimedSerializer(settings.secret_key, salt="lixiao.api-token.v1").dumps(claims)
+    response = me(live.url, token, "/api/v1/me/clearance")
+    assert response.status_code == 401 and error_code(response) == "UNAUTHORIZED"
