@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,22 +162,17 @@ def _slot_line(name: str, module: str, goal: float, baseline: str) -> Line:
                 verdict(found.ratio >= goal))
 
 
-def export_callable(database_url: str, batch_id: int, out_dir: Path) -> Callable[[], object]:
+def export_students(database_url: str, batch_id: int, out_dir: Path) -> int:
     """The administrators' export of one batch (the dashboard's, `server.reports.exports`), as CSV and then as
-    XLSX, into throwaway files; `slots.export_peak_rss` runs it in a forked process and reads its VmHWM."""
-    def export() -> object:
-        written = 0
-        for fmt in ("csv", "xlsx"):
-            written += write_students_export(database_url, out_dir / f"export.{fmt}", fmt=fmt, batch_id=batch_id)
-        return written
-
-    return export
+    XLSX, into throwaway files; returns the bytes written."""
+    return sum(write_students_export(database_url, out_dir / f"export.{fmt}", fmt=fmt, batch_id=batch_id)
+               for fmt in ("csv", "xlsx"))
 
 
 def _export_line(database_url: str, batch_id: int, out_dir: Path) -> Line:
     """(5b) peak RSS of exporting a batch of 30,000 students."""
     name = f"5b. Memory: exporting {EXPORT_STUDENTS:,} students (CSV, then XLSX)"
-    export = slots.export_peak_rss(export_callable(database_url, batch_id, out_dir))
+    export = slots.export_peak_rss(functools.partial(export_students, database_url, batch_id, out_dir))
     return Line(name, export.summary, "", f"≤ {RSS_GOAL_MIB} MiB",
                 verdict(export.ratio is not None and export.ratio <= RSS_GOAL_MIB))
 
@@ -243,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         if "status" in opts.only:
             lines.append(memory)
         if exported is not None:
-            _say(f"5b. exporting {EXPORT_STUDENTS:,} students in a forked process")
+            _say(f"5b. exporting {EXPORT_STUDENTS:,} students in a process of its own")
             lines.append(_export_line(database_url, exported.batch_id, Path(tmp)))
     print()
     cache = "" if opts.read_cache_seconds is None else f", LIXIAO_READ_CACHE_SECONDS={opts.read_cache_seconds}"

@@ -94,10 +94,14 @@ def _measure_child(export: Callable[[], object], queue: multiprocessing.Queue) -
 
 
 def export_peak_rss(export: Callable[[], object] | None, timeout_s: float = 300) -> SlotResult:
-    """Peak RSS (MiB) of a forked process running `export` (e.g. writing 30,000 students); "ratio" holds MiB."""
+    """Peak RSS (MiB) of a new process running `export` (e.g. writing 30,000 students); "ratio" holds MiB.
+
+    The process is spawned, not forked: a forked child would start with the harness's own high-water mark.
+    `export` must therefore be picklable (a module-level function, or a functools.partial of one).
+    """
     if export is None:
         return SlotResult(None, "not built yet", built=False)
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     child = ctx.Process(target=_measure_child, args=(export, queue))
     child.start()

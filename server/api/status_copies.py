@@ -15,7 +15,7 @@ from datetime import datetime
 
 from server.cache import Lookup, ReadCache
 
-MAX_COPIES = 20_000  # per worker, a few kB each; beyond that the copies start over
+MAX_COPIES = 12_000  # per worker, about 3.3 kB each (≈ 40 MB); beyond that the copies start over
 
 
 @dataclass(frozen=True)
