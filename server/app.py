@@ -6,7 +6,8 @@ import logging
 from datetime import timedelta
 
 import redis
-from flask import Flask, jsonify, request
+from flask import Flask, Request, jsonify, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = _PagesOnlyCookieSessions()
     app.jinja_env.globals["help_phone"] = settings.help_phone
     engine = make_engine(settings.database_url)
     redis_client = redis_client if redis_client is not None else make_redis(settings.redis_url)
@@ -85,6 +87,16 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     logging.getLogger("server").setLevel(logging.INFO)
     return app
+
+
+class _PagesOnlyCookieSessions(SecureCookieSessionInterface):
+    """The signed cookie session belongs to the web pages; the JSON API authenticates by bearer token alone, so
+    its requests never open one (unsigning a cookie on every status request costs as much as answering it)."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def _secret_values(settings: Settings) -> list[str]:

@@ -42,16 +42,23 @@ def install(app: Flask) -> None:
     def _start_timer() -> None:
         g.started = time.perf_counter()
 
+    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
+    if settings.is_production:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
     @app.after_request
     def _headers_and_timing(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce(), cas=cas_origin))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if settings.is_production:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/api/") or request.path.startswith("/me"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        # What a view set stays (e.g. the certificate page's stricter Referrer-Policy). One pass over the names:
+        # werkzeug's setdefault raises and catches an exception for every header not there yet.
+        headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # noqa: SIM118 -- Headers iterates as (name, value)
+        if "content-security-policy" not in present:
+            headers.add("Content-Security-Policy", CSP.format(nonce=csp_nonce(), cas=cas_origin))
+        for name, value in fixed:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if "cache-control" not in present and (request.path.startswith("/api/") or request.path.startswith("/me")):
+            headers.add("Cache-Control", "no-store")
         started = g.pop("started", None)
         if started is not None:
             endpoint = request.url_rule.rule if request.url_rule else "unmatched"
