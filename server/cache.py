@@ -33,7 +33,7 @@ import re
 import secrets
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +92,7 @@ class ReadCache(OutageGuard):
         self.client = client
         self.ttl = max(0, min(ttl_seconds, MAX_TTL_SECONDS))
         self.local: dict[str, Any] = {}  # in-process copies that callers check against Redis on every use
+        self._readers = threading.local()
         # The braces make every key of this database's cache hash to one Redis Cluster slot.
         self.prefix = f"lixiao:rc:{{{hashlib.sha256(_normal(database_url).encode()).hexdigest()[:12]}}}:"
         OutageGuard.__init__(self)
@@ -105,20 +106,27 @@ class ReadCache(OutageGuard):
         """The entry of `ident`, if nothing it was read from changed since."""
         return self.lookup_many([(kind, ident)])[0]
 
-    def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None) -> list[Lookup]:
-        """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run)."""
+    def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None,
+                    stamps_only: Collection[tuple[str, object]] = ()) -> list[Lookup]:
+        """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run).
+
+        For the lookups in `stamps_only` only the stamp is read (the value stays None): enough for a caller that
+        keeps what it made from an entry and only needs to know it still counts.
+        """
         misses = [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
         if not self._usable():
             return misses
         kinds = sorted({kind for kind, _ in wanted})
         keys: list[str] = []
         for kind, ident in wanted:
-            keys += [self._key(kind, "e", ident), self._key(kind, "v", ident)]
+            if (kind, ident) not in stamps_only:
+                keys.append(self._key(kind, "e", ident))
+            keys.append(self._key(kind, "v", ident))
         for kind in kinds:
             keys += [self._key(kind, "gen"), self._key(kind, "hold")]
         try:
             if pipe is None:
-                values = self.client.mget(keys)
+                values = self._reader().mget(keys)
             else:  # one GET each: a cluster pipeline refuses MGET
                 for key in keys:
                     pipe.get(key)
@@ -126,11 +134,14 @@ class ReadCache(OutageGuard):
         except REDIS_ERRORS as exc:
             self._failed(exc, invalidation=False)
             return misses
-        tail = values[2 * len(wanted):]
+        tail = values[len(keys) - 2 * len(kinds):]
         state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
-        found = []
-        for n, (kind, ident) in enumerate(wanted):
-            entry, version = values[2 * n], values[2 * n + 1]
+        found, at = [], 0
+        for kind, ident in wanted:
+            entry = None
+            if (kind, ident) not in stamps_only:
+                entry, at = values[at], at + 1
+            version, at = values[at], at + 1
             generation, not_held = state[kind]
             lookup = Lookup(kind, ident, None, generation, version, not_held)
             if entry is not None and lookup.stamp is not None:
@@ -139,6 +150,17 @@ class ReadCache(OutageGuard):
                     lookup = Lookup(kind, ident, payload, generation, version, not_held)
             found.append(lookup)
         return found
+
+    def _reader(self) -> redis.Redis:
+        """This thread's own connection for lookups, where the client allows one: taking a connection from the
+        pool and handing it back (with its readiness poll) costs about as much as the MGET itself."""
+        if type(self.client) is not redis.Redis:  # the cluster client and the in-process stand-in route themselves
+            return self.client
+        reader = getattr(self._readers, "client", None)
+        if reader is None:
+            reader = self._readers.client = redis.Redis(connection_pool=self.client.connection_pool,
+                                                        single_connection_client=True)
+        return reader
 
     def store(self, lookup: Lookup, payload: str, then: list[tuple[str, object]] | None = None
               ) -> tuple[str | None, list[Lookup]]:

@@ -172,3 +172,14 @@ def test_a_version_a_writer_makes_after_a_lookup_that_found_none_wins(warm, sess
     cache.store(seen, old_rows)  # the reader's SET NX loses: its entry's stamp never matches
     assert cache.lookup(CLEARANCE, student.id).value is None
     assert _finance(client) == "not_passed"
+
+
+def test_a_stamp_only_lookup_reads_the_stamp_and_not_the_value(warm, app):
+    student, _batch, _client = warm
+    cache = app.extensions["lixiao.read_cache"]
+    key = (CLEARANCE, student.id)
+    full = cache.lookup_many([key])[0]
+    only, session_lookup = cache.lookup_many([key, (SESSIONS, "no-such-session")], stamps_only=[key])
+    assert full.value is not None and full.stamp is not None
+    assert only.value is None and only.stamp == full.stamp
+    assert session_lookup.value is None and session_lookup.ident == "no-such-session"

@@ -26,10 +26,19 @@ class _Copy:
     taken_at: float  # monotonic seconds
 
 
+def holds(cache: ReadCache, ident: object) -> bool:
+    """Whether this worker has a page for the student (its lookup then needs only the entry's stamp)."""
+    return ident in cache.local.get("status_pages", {})
+
+
 def find(cache: ReadCache, lookup: Lookup, now: datetime) -> bytes | None:
-    """The body kept for this lookup's student, if the rows it was made from are still the current ones."""
+    """The body kept for this lookup's student, if the rows it was made from are still the current ones.
+
+    The stamp alone tells: generations and versions are replaced by every write and never repeat, and a copy is
+    kept only under a stamp an entry was stored (or found) with.
+    """
     copy = cache.local.get("status_pages", {}).get(lookup.ident)
-    if copy is None or lookup.value is None or lookup.stamp != copy.stamp:
+    if copy is None or lookup.stamp is None or lookup.stamp != copy.stamp:
         return None
     if (copy.good_until is not None and now >= copy.good_until) or time.monotonic() - copy.taken_at >= cache.ttl:
         return None

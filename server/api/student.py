@@ -27,6 +27,7 @@ from server.certificates.service import certificate_briefs, list_applications_wi
 from server.clearance import service
 from server.clearance.models import Application
 from server.errors import ErrorOut
+from server.identity.token_cache import Prefetch
 from server.identity.tokens import Principal
 from server.state import app_state, db
 from server.timeutil import utcnow
@@ -83,8 +84,13 @@ def _clearance_out(session: Session, clearance: service.Clearance, now: datetime
     }
 
 
-def _own_clearance(principal: Principal) -> tuple[str, object] | None:
-    return (CLEARANCE, principal.student_id) if principal.student_id is not None else None
+def _own_clearance(principal: Principal) -> Prefetch | None:
+    """The student's cache entry; only its stamp when this worker holds a page made from it."""
+    if principal.student_id is None:
+        return None
+    cache = app_state().cache
+    return Prefetch(CLEARANCE, principal.student_id,
+                    stamp_only=cache is not None and status_copies.holds(cache, principal.student_id))
 
 
 PREFETCH[f"{bp.name}.{get_clearance.__name__}"] = _own_clearance

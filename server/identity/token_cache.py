@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,28 @@ from server.cache import SESSIONS, Lookup, ReadCache, written_in
 from server.identity.models import ApiSession
 from server.identity.tokens import Principal, _expired, principal_of, read_token_hint
 
-Wanted = Callable[[Principal], tuple[str, object] | None]
+
+class Prefetch(NamedTuple):
+    """A cache entry a request will want, fetched with the caller's session; with `stamp_only` only its stamp is
+    read (the caller keeps what it made from the entry and only asks whether that still counts)."""
+
+    kind: str
+    ident: object
+    stamp_only: bool = False
+
+    @property
+    def key(self) -> tuple[str, object]:
+        """(kind, ident), as the cache names entries."""
+        return self.kind, self.ident
+
+
+Wanted = Callable[[Principal], Prefetch | None]
+
+
+def _lookups(cache: ReadCache, first: tuple[str, object], extra: Prefetch | None, pipe: Any = None) -> list[Lookup]:
+    """`first` and `extra` looked up in one round trip."""
+    wanted = [first, *([extra.key] if extra else [])]
+    return cache.lookup_many(wanted, pipe, stamps_only=[extra.key] if extra and extra.stamp_only else ())
 MAX_COPIES = 100_000  # per worker; beyond that the copies start over (a few MB at most)
 
 
@@ -44,7 +66,7 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
     copy = copies.get(token)
     if copy is not None and time.monotonic() - copy.taken_at < cache.ttl:
         extra = also(copy.principal) if also else None
-        lookups = cache.lookup_many([(SESSIONS, copy.principal.session_id), *([extra] if extra else [])])
+        lookups = _lookups(cache, (SESSIONS, copy.principal.session_id), extra)
         if lookups[0].stamp == copy.stamp:
             if now.timestamp() >= copy.token_expires_at or copy.session_expires_at <= now:
                 raise _expired()
@@ -54,7 +76,7 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
     # The token names the student its session had when it was made: fetch what the request wants for that
     # student in the same round trip as the session, and use it only if the session still says so.
     guess = also(Principal(session_id, "", None, hint, None)) if also and hint is not None else None
-    lookups = cache.lookup_many([(SESSIONS, session_id), *([guess] if guess else [])])
+    lookups = _lookups(cache, (SESSIONS, session_id), guess)
     lookup = lookups[0]
     if lookup.value is not None:
         data = json.loads(lookup.value)
@@ -64,7 +86,11 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
             raise _expired()
         stamp = lookup.stamp
         extra = also(principal) if also else None
-        prefetched = (lookups[1] if guess and extra == guess else cache.lookup(*extra)) if extra else None
+        if extra is None:
+            prefetched = None
+        else:
+            prefetched = lookups[1] if guess and extra == guess else cache.lookup_many(
+                [extra.key], stamps_only=[extra.key] if extra.stamp_only else ())[0]
     else:
         session = database()
         row = session.get(ApiSession, session_id)
@@ -77,7 +103,7 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
         stamp, more = cache.store(lookup, json.dumps({
             "channel": principal.channel, "openid": principal.openid, "student_id": principal.student_id,
             "staff_id": principal.staff_id, "expires_at": session_expires_at.isoformat()}),
-            then=[extra] if extra else None)
+            then=[extra.key] if extra else None)
         prefetched = more[0] if extra else None
     if stamp is not None:
         if len(copies) >= MAX_COPIES:
