@@ -73,10 +73,16 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         cache=cache if settings.read_cache_seconds else None,
     )
     app.teardown_appcontext(close_db)
-    app.before_request(authenticate_api_request)
-    app.before_request(_refuse_malformed_json)
     csrf = CSRFProtect(app)
-    app.before_request(lambda: None if request.path.startswith("/api/") else _protect_form(csrf))
+
+    @app.before_request
+    def _check_request() -> None:
+        # One hook, in this order: a caller without a token learns nothing but 401, then the body must parse,
+        # then browser forms need their CSRF token (the JSON API is bearer-authenticated instead).
+        authenticate_api_request()
+        _refuse_malformed_json()
+        if not request.path.startswith("/api/"):
+            _protect_form(csrf)
     register_error_handlers(app)
     _register_routes(app)
     ops.install(app)

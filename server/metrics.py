@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -91,10 +92,15 @@ class Metrics:
                               registry=self.registry)
         self.database = DatabaseGauges(engine)
         self.registry.register(self.database)
+        self._children: dict[tuple[str, str, int], Any] = {}  # endpoints are route rules: a bounded set
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
         """Count one answered request."""
-        self.latency.labels(method, endpoint, str(status)).observe(seconds)
+        key = (method, endpoint, status)
+        child = self._children.get(key)
+        if child is None:  # labels() costs as much as the observation: keep each series' child
+            child = self._children[key] = self.latency.labels(method, endpoint, str(status))
+        child.observe(seconds)
         if status >= 500:
             self.errors.labels(endpoint).inc()
 
