@@ -156,11 +156,11 @@ class ReadCache(OutageGuard):
         pool and handing it back (with its readiness poll) costs about as much as the MGET itself."""
         if type(self.client) is not redis.Redis:  # the cluster client and the in-process stand-in route themselves
             return self.client
-        reader = getattr(self._readers, "client", None)
-        if reader is None:
-            reader = self._readers.client = redis.Redis(connection_pool=self.client.connection_pool,
-                                                        single_connection_client=True)
-        return reader
+        pid, reader = getattr(self._readers, "client", (None, None))
+        if reader is None or pid != os.getpid():  # a forked child must not share its parent's socket
+            reader = redis.Redis(connection_pool=self.client.connection_pool, single_connection_client=True)
+            self._readers.client = (os.getpid(), reader)
+        return reader  # type: ignore[no-any-return]
 
     def store(self, lookup: Lookup, payload: str, then: list[tuple[str, object]] | None = None
               ) -> tuple[str | None, list[Lookup]]:
