@@ -29,6 +29,7 @@ from server.clearance.records import (
     sync_item_states_many,
 )
 from server.clearance.rules import ITEM_KEYS, status_of
+from server.db import insert_rows
 from server.departments.changes import CHUNK, chunks, is_unchanged, record_defaults
 from server.settings import Settings
 from server.sources import DepartmentSource
@@ -170,7 +171,7 @@ def write_many(
     flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
     for chunk in chunks(changes, CHUNK):
         known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         renewed: list[int] = []
@@ -196,15 +197,14 @@ def write_many(
                                            entity=f"{key}_record:{student_no}", before=before, after=after,
                                            origin=origin))
             if row.id is None:  # failed_at and fail_reason are NULL on a new row anyway
-                inserts.append({"student_id": student.id, **{name: getattr(row, name) for name in insert_columns}})
+                inserts.append((student.id, *[getattr(row, name) for name in insert_columns]))
             else:
                 updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
             # Only when the item's stored status changes (or none is stored) are all four items recomputed.
             if target.stored != status_of(key, observe(key, row, student, pulls), office, limits, now):
                 flipped[student.id] = (student, row)
             outcomes.append("created" if before is None else "updated")
-        if inserts:
-            session.execute(table.insert(), inserts)
+        insert_rows(session, table, ("student_id", *insert_columns), inserts)
         if updates:
             session.execute(update_stmt, updates)
         if renewed:
