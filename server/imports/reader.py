@@ -138,8 +138,14 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
+def _blank_text(values: list[str]) -> bool:
+    """`_blank` for a CSV row (only strings): blank when its cells joined are only white space."""
+    return not "".join(values).strip()
+
+
 def _table(records: list[list[Any]], encoding: str) -> Table:
-    numbered = [(n, r) for n, r in enumerate(records, start=1) if not _blank(r)]
+    blank = _blank_text if encoding != "xlsx" else _blank
+    numbered = [(n, r) for n, r in enumerate(records, start=1) if not blank(r)]
     if not numbered:
         raise ImportFileError("文件中没有任何内容", "The file has no content")
     header = numbered[0][1]
