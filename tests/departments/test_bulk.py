@@ -190,3 +190,27 @@ def test_a_new_records_audit_row_is_its_snapshot(session, settings, app, key):
         "staff:test", f"{key}_record.write", f"{key}_record:{student.student_no}", "10.0.0.1")
     assert audit.before is None and audit.after == snapshot_of(record, key)
     assert audit.after["known"] is True
+
+
+@pytest.mark.parametrize("key", ["library", "apartment"])
+def test_the_aggregated_read_gives_what_the_row_read_gives(session, settings, app, monkeypatch, key):
+    """On MariaDB `load_targets` reads a chunk as one JSON document; elsewhere (and here, forced) row by row."""
+    from server.departments import bulk
+
+    students = _arrange(session, settings, "AG")
+    write_many(session, settings, build_sources(settings), key,
+               [(students["new"].student_no, NEW_VALUES[key])], source="import", actor="staff:test", origin="test",
+               cause="test", now=utcnow())
+    session.commit()
+    numbers = [s.student_no for s in students.values()] + ["NOSUCH"]
+    first = bulk.load_targets(session, key, numbers)
+    session.rollback()
+    monkeypatch.setattr(bulk, "_aggregates", lambda _session, _key: False)
+    second = bulk.load_targets(session, key, numbers)
+    session.rollback()
+
+    def plain(targets):
+        return {no: (tuple(t.student)[:4], None if t.record is None else vars(t.record), t.stored)
+                for no, t in targets.items()}
+
+    assert plain(first) == plain(second) and len(first) == len(SCENARIOS)
