@@ -275,6 +275,8 @@ def write_many(
     outcomes: list[str] = []
     flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
     by_database = audits_from_the_database(session)
+    defaults = record_defaults(key)
+    fresh_defaults = any(isinstance(value, list) for value in defaults.values())  # a list per row, never shared
     for chunk in chunks(changes, CHUNK):
         known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
         inserts: list[tuple[Any, ...]] = []
@@ -291,7 +293,8 @@ def write_many(
                 continue
             before = snapshot_of(row, key)
             if row is None:
-                values = {**record_defaults(key), **values}  # a new row gets every field, not only the ones sent
+                # a new row gets every field, not only the ones sent
+                values = {**(record_defaults(key) if fresh_defaults else defaults), **values}
                 row = SimpleNamespace(id=None, student_id=student.id)
             for name in fields:
                 if name in values:

@@ -39,6 +39,16 @@ class Table:
         columns, width = self.columns, len(row)
         return {n: (row[columns[n]] if columns[n] < width else None) for n in names if n in columns}
 
+    def positions(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        """(name, index) of the named canonical columns that the file has, for `cells_at`."""
+        return [(n, self.columns[n]) for n in names if n in self.columns]
+
+    @staticmethod
+    def cells_at(row: Sequence[Any], positions: Sequence[tuple[str, int]]) -> dict[str, Any]:
+        """`cells` with the positions looked up once per file."""
+        width = len(row)
+        return {n: (row[i] if i < width else None) for n, i in positions}
+
 
 def normalise_header(text: str) -> str:
     """A header as compared with the known names: no spaces, lower case, no unit in brackets."""

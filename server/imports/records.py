@@ -39,13 +39,14 @@ def _check_rows(session: Session, key: str, table: Table,
     first_seen: dict[str, int] = {}
     parsed: list[RecordRow] = []
     parse_cells = CellParser(key)
+    positions = table.positions(names)
     for number, raw in table.rows:
         student_no = cell_text(raw[number_at] if number_at < len(raw) else None)[:32]
         if not student_no:
             report.rows.append(RowResult(number, "", "rejected", "学号不能为空", "The student number is empty"))
             continue
         try:
-            values = parse_cells(table.cells(raw, names))
+            values = parse_cells(table.cells_at(raw, positions))
         except FieldProblem as problem:
             report.rows.append(RowResult(number, student_no, "rejected", problem.message, problem.message_en))
             continue
