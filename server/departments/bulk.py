@@ -274,6 +274,20 @@ def write_many(
     update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(set_columns)
     outcomes: list[str] = []
     flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
+    verdicts: dict[tuple[Any, ...], str] = {}
+
+    def judge(row: SimpleNamespace, student: Any) -> str:
+        # Every row written here is known, not failed, read now from `source`: its status is a function of its
+        # fields (and, for the apartment, of where the student lived), remembered for this call.
+        signature = (*[getattr(row, name) for name in fields], bool(student.lived_on_campus))
+        try:
+            return verdicts[signature]
+        except KeyError:
+            status = verdicts[signature] = status_of(key, observe(key, row, student, pulls), office, limits, now)
+            return status
+        except TypeError:  # fee lines (lists) are not hashable: judged afresh
+            return status_of(key, observe(key, row, student, pulls), office, limits, now)
+
     by_database = audits_from_the_database(session)
     defaults = record_defaults(key)
     fresh_defaults = any(isinstance(value, list) for value in defaults.values())  # a list per row, never shared
@@ -310,7 +324,7 @@ def write_many(
             else:
                 updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
             # Only when the item's stored status changes (or none is stored) are all four items recomputed.
-            if target.stored != status_of(key, observe(key, row, student, pulls), office, limits, now):
+            if target.stored != judge(row, student):
                 flipped[student.id] = (student, row)
             outcomes.append("created" if before is None else "updated")
         insert_rows(session, table, ("student_id", *insert_columns), inserts)

@@ -150,6 +150,8 @@ def _blank(values: Sequence[Any]) -> bool:
 
 def _blank_text(values: list[str]) -> bool:
     """`_blank` for a CSV row (only strings): blank when its cells joined are only white space."""
+    if values and values[0] and not values[0].isspace():
+        return False  # most rows start with a student number
     return not "".join(values).strip()
 
 
