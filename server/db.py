@@ -105,7 +105,8 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     On MySQL/MariaDB the rows go to the driver through `exec_driver_sql`, so PyMySQL's executemany folds
     them into multi-row INSERTs (its fast path) without SQLAlchemy's per-parameter executemany machinery;
     the columns whose types convert values (UTCDateTime, JSON, Boolean) go through those same type's bind
-    processors here, column by column. Elsewhere (SQLite) this is Core's executemany. Either way the
+    processors here, column by column, and the columns not given get their Python-side defaults (a callable
+    such as `utcnow` is called once for the statement). Elsewhere (SQLite) this is Core's executemany. Either way the
     statement passes the engine's events (the read cache sees it).
     """
     if not rows:
@@ -115,6 +116,13 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     if dialect.name not in ("mysql", "mariadb") or dialect.paramstyle not in ("format", "pyformat"):
         session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
         return
+    # Python-side defaults of the columns not given, as Core would fill them in (a callable once per statement).
+    omitted = [c for c in table.c if c.name not in columns and c.default is not None]
+    if omitted:
+        filled = tuple(c.default.arg if c.default.is_scalar else c.default.arg(None)  # type: ignore[attr-defined]
+                       for c in omitted)
+        columns = (*columns, *[c.name for c in omitted])
+        rows = [(*row, *filled) for row in rows]
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     converters = [(i, convert) for i, convert in enumerate(processors) if convert is not None]
     values: list[tuple[Any, ...]] = [tuple(row) for row in rows]
