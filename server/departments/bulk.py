@@ -218,8 +218,9 @@ def _json_of(column: Any) -> Any:
 
 
 def audits_from_the_database(session: Session) -> bool:
-    """Whether new records' audit rows are built by the database from the rows just stored (MySQL/MariaDB)."""
-    return session.get_bind().dialect.name in ("mysql", "mariadb")
+    """Whether new records' audit rows are built by the database from the rows just stored (MariaDB, whose
+    JSON_OBJECT gives true/false for `IS TRUE`, as the test of this path checks)."""
+    return bool(getattr(session.connection().dialect, "is_mariadb", False))
 
 
 def audit_created(session: Session, key: str, student_ids: Sequence[int], *, actor: str, origin: str) -> None:
