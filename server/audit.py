@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, insert
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, insert_rows
 from server.timeutil import utcnow
 
 
@@ -43,14 +43,18 @@ def record_audit(
     return entry
 
 
+# The columns `audit_values` gives, in order; `record_audits` puts the time in front.
+AUDIT_COLUMNS = ("actor", "action", "entity", "before", "after", "origin")
+
+
 def audit_values(*, actor: str, action: str, entity: str, before: dict[str, Any] | None,
-                 after: dict[str, Any] | None, origin: str = "") -> dict[str, Any]:
-    """The columns of one audit row, for `record_audits`."""
-    return {"actor": actor, "action": action, "entity": entity, "before": before, "after": after, "origin": origin}
+                 after: dict[str, Any] | None, origin: str = "") -> tuple[Any, ...]:
+    """The columns of one audit row (AUDIT_COLUMNS), for `record_audits`."""
+    return actor, action, entity, before, after, origin
 
 
-def record_audits(session: Session, rows: list[dict[str, Any]]) -> None:
+def record_audits(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Add many audit rows to the caller's transaction with one executemany (bulk imports write one per change)."""
     if rows:
-        at = utcnow()  # one stamp for the statement, as one flush would give
-        session.execute(insert(AuditEntry.__table__), [{"at": at, **row} for row in rows])  # type: ignore[arg-type]
+        at = (utcnow(),)  # one stamp for the statement, as one flush would give
+        insert_rows(session, AuditEntry.__table__, ("at", *AUDIT_COLUMNS), [at + row for row in rows])  # type: ignore[arg-type]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -96,3 +97,43 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits at the end of the block, or rolls back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows (tuples of Core values in `columns`' order) in the session's transaction.
+
+    On MySQL/MariaDB the rows go to the driver through `exec_driver_sql`, so PyMySQL's executemany folds
+    them into multi-row INSERTs (its fast path) without SQLAlchemy's per-parameter executemany machinery;
+    the columns whose types convert values (UTCDateTime, JSON, Boolean) go through those same type's bind
+    processors here, column by column, and the columns not given get their Python-side defaults (a callable
+    such as `utcnow` is called once for the statement). Elsewhere (SQLite) this is Core's executemany. Either way the
+    statement passes the engine's events (the read cache sees it).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name not in ("mysql", "mariadb") or dialect.paramstyle not in ("format", "pyformat"):
+        session.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    # Python-side defaults of the columns not given, as Core would fill them in (a callable once per statement).
+    omitted = [c for c in table.c if c.name not in columns and c.default is not None]
+    if omitted:
+        filled = tuple(c.default.arg if c.default.is_scalar else c.default.arg(None)  # type: ignore[attr-defined]
+                       for c in omitted)
+        columns = (*columns, *[c.name for c in omitted])
+        rows = [(*row, *filled) for row in rows]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    converters = [(i, convert) for i, convert in enumerate(processors) if convert is not None]
+    values: list[tuple[Any, ...]] = [tuple(row) for row in rows]
+    if converters:
+        for n, row in enumerate(values):
+            mutable = list(row)
+            for i, convert in converters:
+                mutable[i] = convert(mutable[i])
+            values[n] = tuple(mutable)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(name) for name in columns)
+    # Only identifiers from the table's own metadata and %s placeholders: values travel as parameters.
+    sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+    connection.exec_driver_sql(sql, values)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
@@ -32,6 +32,7 @@ from server.clearance.rules import (
     Observation,
     Status,
 )
+from server.db import insert_rows
 from server.messaging.outbox import insert_events, transition_events
 
 RecordRow = LibraryRecord | ArchivesRecord | ApartmentRecord | FinanceRecord
@@ -239,7 +240,7 @@ def sync_item_states_many(
     missing = [sync.student.id for sync in syncs if sync.stored is None]
     loaded = load_statuses(session, missing) if missing else {}
     passed = str(Status.PASSED)
-    new_states: list[dict[str, Any]] = []
+    new_states: list[tuple[Any, ...]] = []
     moves: dict[tuple[str, str], list[int]] = {}
     flipped: list[tuple[Any, list[TransitionRow]]] = []
     for sync in syncs:
@@ -252,7 +253,7 @@ def sync_item_states_many(
             if old == status:
                 continue
             if old is None:
-                new_states.append({"student_id": student_id, "item": key, "status": status, "changed_at": now})
+                new_states.append((student_id, key, status, now))
             else:
                 moves.setdefault((key, status), []).append(student_id)
             if record_transitions:
@@ -261,8 +262,7 @@ def sync_item_states_many(
             mine.append(TransitionRow(student_id, "all", None, passed, cause, now))
         if mine:
             flipped.append((sync.student, mine))
-    if new_states:
-        session.execute(insert(ItemState.__table__), new_states)
+    insert_rows(session, ItemState.__table__, ("student_id", "item", "status", "changed_at"), new_states)
     for (key, status), ids in moves.items():
         for start in range(0, len(ids), 1000):
             # ORM-enabled, so ItemState objects this session holds see the new status too
@@ -271,7 +271,7 @@ def sync_item_states_many(
                             .values(status=status, changed_at=now)
                             .execution_options(synchronize_session="evaluate"))
     if flipped:
-        session.execute(insert(Transition.__table__), [t._asdict() for _s, mine in flipped for t in mine])
+        insert_rows(session, Transition.__table__, TransitionRow._fields, [t for _s, mine in flipped for t in mine])
         # Turns to passed become outbox rows (pushes, in-app notifications) in this same transaction, one statement
         # for the whole batch: every transition of every path passes this point.
         insert_events(session, [event for student, mine in flipped for event in transition_events(student, mine)])

@@ -8,16 +8,17 @@ handful of `IN (…)` queries and one executemany per table, instead of an ORM o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, and_, bindparam, select, update
+from sqlalchemy import JSON, Boolean, Date, Row, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from server.audit import audit_values, record_audits
+from server.audit import AuditEntry, audit_values, record_audits
 from server.clearance import departments
 from server.clearance.models import RECORD_MODELS, ItemState, Student
 from server.clearance.records import (
@@ -29,9 +30,11 @@ from server.clearance.records import (
     sync_item_states_many,
 )
 from server.clearance.rules import ITEM_KEYS, status_of
+from server.db import UTCDateTime, insert_rows
 from server.departments.changes import CHUNK, chunks, is_unchanged, record_defaults
 from server.settings import Settings
 from server.sources import DepartmentSource
+from server.timeutil import utcnow
 
 _STUDENTS = Student.__table__
 # Core columns, not ORM attributes: the rows come back as plain tuples without the ORM's loading machinery.
@@ -52,7 +55,7 @@ def load_students(session: Session, student_nos: Sequence[str], *, lock: bool = 
 class Target:
     """A student a department's record is about to be written for: their row, that record, its item's status."""
 
-    student: Row[Any]  # id, student_no, lived_on_campus, batch_id (and the record's columns, prefixed)
+    student: Row[Any] | StudentRow  # id, student_no, lived_on_campus, batch_id
     record: SimpleNamespace | None  # id, known, failed_at and the department's fields
     stored: str | None  # the stored status of the department's item, None when none is stored
 
@@ -62,6 +65,8 @@ def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock
 
     `lock` takes the row locks of what it reads (MySQL), as every writer of these students does.
     """
+    if _aggregates(session, key):
+        return _load_targets_aggregated(session, key, student_nos, lock=lock)
     record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
     state = ItemState.__table__
     # Only what deciding and writing need (read_at, source and fail_reason are overwritten): fewer columns to decode.
@@ -80,6 +85,70 @@ def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock
             has_record = row.r_id is not None
             values = SimpleNamespace(**dict(zip(names[first:], row[first:], strict=True))) if has_record else None
             found[row.student_no] = Target(row, values, row.stored_status)
+    return found
+
+
+def _aggregates(session: Session, key: str) -> bool:
+    """Whether `load_targets` reads a chunk as one JSON document (MariaDB, records without JSON columns)."""
+    dialect = session.connection().dialect  # connected: the dialect knows MariaDB from MySQL only then
+    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    return bool(getattr(dialect, "is_mariadb", False)) and not any(
+        isinstance(record.c[name].type, JSON) for name in RECORD_FIELDS[key])
+
+
+class StudentRow(NamedTuple):
+    """What the bulk writers need of a student (the columns of STUDENT_COLUMNS)."""
+
+    id: int
+    student_no: str
+    lived_on_campus: bool
+    batch_id: int | None
+
+
+def _from_json(column: Any) -> Any:
+    """How a value of `column` that came back inside a JSON document becomes what the column's type gives."""
+    if isinstance(column.type, Boolean):
+        return bool
+    if isinstance(column.type, UTCDateTime):
+        return lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC)
+    if isinstance(column.type, Date):
+        return date.fromisoformat
+    return None
+
+
+def _load_targets_aggregated(session: Session, key: str, student_nos: Sequence[str], *,
+                             lock: bool) -> dict[str, Target]:
+    """`load_targets` with MariaDB folding each chunk's rows into one JSON array.
+
+    The same join, rows and locks, but the driver reads one row per 1,000 students instead of one per student:
+    PyMySQL decodes every row and column in Python, which cost more than the query itself.
+    """
+    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    names = ("id", "known", "failed_at", *RECORD_FIELDS[key])
+    converters = [(i, convert) for i, name in enumerate(names) if (convert := _from_json(record.c[name]))]
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    values = ", ".join(f"r.{quote(name)}" for name in names)
+    found: dict[str, Target] = {}
+    for chunk in chunks(student_nos):
+        # Identifiers from the tables' metadata only; the student numbers and the item travel as parameters.
+        # The aggregate's length limit is raised for this statement alone (1,000 students need a few hundred KB).
+        sql = (f"SET STATEMENT group_concat_max_len = {1 << 30} FOR "  # noqa: S608
+               f"SELECT JSON_ARRAYAGG(JSON_ARRAY(s.id, s.student_no, s.lived_on_campus, s.batch_id, st.status, "
+               f"{values})) FROM students s LEFT JOIN {quote(record.name)} r ON r.student_id = s.id "
+               f"LEFT JOIN item_states st ON st.student_id = s.id AND st.item = %s "
+               f"WHERE s.student_no IN ({', '.join(['%s'] * len(chunk))})" + (" FOR UPDATE" if lock else ""))
+        document = session.connection().exec_driver_sql(sql, (key, *chunk)).scalar()
+        for row in json.loads(document) if document is not None else ():
+            student = StudentRow(row[0], row[1], bool(row[2]), row[3])
+            fields = row[5:]
+            if fields[0] is None:
+                found[student.student_no] = Target(student, None, row[4])
+                continue
+            for i, convert in converters:
+                if fields[i] is not None:
+                    fields[i] = convert(fields[i])
+            found[student.student_no] = Target(student, SimpleNamespace(**dict(zip(names, fields, strict=True))),
+                                               row[4])
     return found
 
 
@@ -139,6 +208,44 @@ def recompute_many(
     return sync_item_states_many(session, syncs, cause=cause, now=now, record_transitions=record_transitions)
 
 
+def _json_of(column: Any) -> Any:
+    """A record column as MariaDB's JSON_OBJECT must see it to give what `snapshot_of` gives in Python."""
+    if isinstance(column.type, Boolean):
+        return column.is_(True)  # a JSON true/false, not 1/0
+    if isinstance(column.type, JSON):
+        return func.json_extract(column, "$")  # the document itself, not its text as a string
+    return column  # numbers, text, NULL; a DATE becomes "YYYY-MM-DD", as isoformat() gives
+
+
+def audits_from_the_database(session: Session) -> bool:
+    """Whether new records' audit rows are built by the database from the rows just stored (MariaDB, whose
+    JSON_OBJECT gives true/false for `IS TRUE`, as the test of this path checks)."""
+    return bool(getattr(session.connection().dialect, "is_mariadb", False))
+
+
+def audit_created(session: Session, key: str, student_ids: Sequence[int], *, actor: str, origin: str) -> None:
+    """The audit rows of `key` records just inserted for these students, made by MariaDB from the stored rows.
+
+    The same rows `record_audits` writes (who, what, when, from where; before = null, after = the record's fields
+    as `snapshot_of` gives them), but the database builds them with INSERT … SELECT, so a large import does not
+    send every value a second time: the client's escaping and the statement's size halve.
+    """
+    if not student_ids:
+        return
+    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    audit = AuditEntry.__table__
+    pairs: list[Any] = []
+    for name in ("known", *RECORD_FIELDS[key]):
+        pairs += [literal(name), _json_of(record.c[name])]
+    columns = ("at", "actor", "action", "entity", "before", "after", "origin")
+    rows = (select(literal(utcnow(), UTCDateTime()), literal(actor), literal(f"{key}_record.write"),
+                   func.concat(f"{key}_record:", _STUDENTS.c.student_no), literal("null"), func.json_object(*pairs),
+                   literal(origin))
+            .select_from(record.join(_STUDENTS, _STUDENTS.c.id == record.c.student_id))
+            .where(record.c.student_id.in_(list(student_ids))).order_by(_STUDENTS.c.id))
+    session.execute(insert(audit).from_select([audit.c[name] for name in columns], rows))
+
+
 def write_many(
     session: Session,
     settings: Settings,
@@ -168,9 +275,26 @@ def write_many(
     update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(set_columns)
     outcomes: list[str] = []
     flipped: dict[int, tuple[Any, SimpleNamespace]] = {}  # student id → (student, written record)
+    verdicts: dict[tuple[Any, ...], str] = {}
+
+    def judge(row: SimpleNamespace, student: Any) -> str:
+        # Every row written here is known, not failed, read now from `source`: its status is a function of its
+        # fields (and, for the apartment, of where the student lived), remembered for this call.
+        signature = (*[getattr(row, name) for name in fields], bool(student.lived_on_campus))
+        try:
+            return verdicts[signature]
+        except KeyError:
+            status = verdicts[signature] = status_of(key, observe(key, row, student, pulls), office, limits, now)
+            return status
+        except TypeError:  # fee lines (lists) are not hashable: judged afresh
+            return status_of(key, observe(key, row, student, pulls), office, limits, now)
+
+    by_database = audits_from_the_database(session)
+    defaults = record_defaults(key)
+    fresh_defaults = any(isinstance(value, list) for value in defaults.values())  # a list per row, never shared
     for chunk in chunks(changes, CHUNK):
         known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         renewed: list[int] = []
@@ -184,27 +308,29 @@ def write_many(
                 continue
             before = snapshot_of(row, key)
             if row is None:
-                values = {**record_defaults(key), **values}  # a new row gets every field, not only the ones sent
+                # a new row gets every field, not only the ones sent
+                values = {**(record_defaults(key) if fresh_defaults else defaults), **values}
                 row = SimpleNamespace(id=None, student_id=student.id)
             for name in fields:
                 if name in values:
                     setattr(row, name, values[name])
             row.known, row.source, row.read_at, row.failed_at, row.fail_reason = True, source, now, None, None
-            after = snapshot_of(row, key)
-            if before != after:
+            # A new row's audit row is built from the stored row when the database does it (`audit_created`).
+            if not (before is None and by_database) and before != (after := snapshot_of(row, key)):
                 audits.append(audit_values(actor=actor, action=f"{key}_record.write",
                                            entity=f"{key}_record:{student_no}", before=before, after=after,
                                            origin=origin))
             if row.id is None:  # failed_at and fail_reason are NULL on a new row anyway
-                inserts.append({"student_id": student.id, **{name: getattr(row, name) for name in insert_columns}})
+                inserts.append((student.id, *[getattr(row, name) for name in insert_columns]))
             else:
                 updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
             # Only when the item's stored status changes (or none is stored) are all four items recomputed.
-            if target.stored != status_of(key, observe(key, row, student, pulls), office, limits, now):
+            if target.stored != judge(row, student):
                 flipped[student.id] = (student, row)
             outcomes.append("created" if before is None else "updated")
-        if inserts:
-            session.execute(table.insert(), inserts)
+        insert_rows(session, table, ("student_id", *insert_columns), inserts)
+        if by_database:
+            audit_created(session, key, [values[0] for values in inserts], actor=actor, origin=origin)
         if updates:
             session.execute(update_stmt, updates)
         if renewed:

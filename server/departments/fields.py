@@ -304,3 +304,46 @@ def parse_cells(key: str, cells: Mapping[str, Any]) -> dict[str, Any]:
         out["fee_items"] = [{"name": fee_name or "费用", "due_cents": due, "paid_cents": paid}] if (
             fee_name or due or paid) else []
     return check_values(key, out)
+
+
+# Import columns whose record value depends on that one cell alone (the finance fee columns combine three).
+_ONE_CELL = {"owed_books": "owed_books", "violations": "violations", "owed_fees": "owed_fees_cents",
+             "arrears": "arrears_cents", "card_status": "card_status", "thesis_status": "thesis_status",
+             "building": "building", "move_out_handler": "move_out_handler", "move_out_date": "move_out_date"}
+
+
+class CellParser:
+    """`parse_cells` for the many rows of one file, each distinct cell parsed and checked once.
+
+    Parsing and checking a one-cell column is a pure function of the cell, and files repeat the same few values
+    (0, statuses, amounts), so its result is remembered per (column, cell type, cell); rows with a bad cell, and
+    columns that combine cells, go through `parse_cells` itself, which gives the error it always gave.
+    """
+
+    _LIMIT = 100_000  # distinct cells remembered, so a file of all-different amounts cannot grow it without bound
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.memo: dict[tuple[str, type, Any], tuple[str, Any]] = {}
+
+    def __call__(self, cells: Mapping[str, Any]) -> dict[str, Any]:
+        """The record values of one row's cells; raises FieldProblem as `parse_cells` does."""
+        memo, out = self.memo, {}
+        for name, value in cells.items():
+            try:
+                found = memo.get((name, type(value), value))
+            except TypeError:  # an unhashable cell: not remembered
+                return parse_cells(self.key, cells)
+            if found is None:
+                if name not in _ONE_CELL:
+                    return parse_cells(self.key, cells)
+                try:
+                    field = _ONE_CELL[name]
+                    found = field, parse_cells(self.key, {name: value})[field]
+                except FieldProblem:
+                    return parse_cells(self.key, cells)  # raises, with the message of the row's first bad field
+                if len(memo) >= self._LIMIT:
+                    memo.clear()
+                memo[name, type(value), value] = found
+            out[found[0]] = found[1]
+        return out

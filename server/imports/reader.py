@@ -39,6 +39,16 @@ class Table:
         columns, width = self.columns, len(row)
         return {n: (row[columns[n]] if columns[n] < width else None) for n in names if n in columns}
 
+    def positions(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        """(name, index) of the named canonical columns that the file has, for `cells_at`."""
+        return [(n, self.columns[n]) for n in names if n in self.columns]
+
+    @staticmethod
+    def cells_at(row: Sequence[Any], positions: Sequence[tuple[str, int]]) -> dict[str, Any]:
+        """`cells` with the positions looked up once per file."""
+        width = len(row)
+        return {n: (row[i] if i < width else None) for n, i in positions}
+
 
 def normalise_header(text: str) -> str:
     """A header as compared with the known names: no spaces, lower case, no unit in brackets."""
@@ -138,8 +148,16 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
+def _blank_text(values: list[str]) -> bool:
+    """`_blank` for a CSV row (only strings): blank when its cells joined are only white space."""
+    if values and values[0] and not values[0].isspace():
+        return False  # most rows start with a student number
+    return not "".join(values).strip()
+
+
 def _table(records: list[list[Any]], encoding: str) -> Table:
-    numbered = [(n, r) for n, r in enumerate(records, start=1) if not _blank(r)]
+    blank = _blank_text if encoding != "xlsx" else _blank
+    numbered = [(n, r) for n, r in enumerate(records, start=1) if not blank(r)]
     if not numbered:
         raise ImportFileError("文件中没有任何内容", "The file has no content")
     header = numbered[0][1]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from server.audit import record_audit
 from server.departments.bulk import Target, load_targets, write_many
 from server.departments.changes import require_local
-from server.departments.fields import FieldProblem, cell_text, parse_cells
+from server.departments.fields import CellParser, FieldProblem, cell_text
 from server.errors import ApiError
 from server.imports import roster
 from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED, STUDENT_NO
@@ -38,13 +38,15 @@ def _check_rows(session: Session, key: str, table: Table,
     number_at = table.columns["student_no"]
     first_seen: dict[str, int] = {}
     parsed: list[RecordRow] = []
+    parse_cells = CellParser(key)
+    positions = table.positions(names)
     for number, raw in table.rows:
         student_no = cell_text(raw[number_at] if number_at < len(raw) else None)[:32]
         if not student_no:
             report.rows.append(RowResult(number, "", "rejected", "学号不能为空", "The student number is empty"))
             continue
         try:
-            values = parse_cells(key, table.cells(raw, names))
+            values = parse_cells(table.cells_at(raw, positions))
         except FieldProblem as problem:
             report.rows.append(RowResult(number, student_no, "rejected", problem.message, problem.message_en))
             continue

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import audit_values, record_audits
 from server.clearance.models import Batch, ItemState, Student
 from server.clearance.rules import ITEM_KEYS
+from server.db import insert_rows
 from server.departments.bulk import forget, load_students, recompute_many
 from server.departments.changes import chunks
 from server.departments.fields import FieldProblem, cell_text, parse_date
@@ -129,14 +130,14 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
         stmt = select(table.c.id, table.c.student_no, *(table.c[f] for f in FIELDS))
         stmt = stmt.where(table.c.student_no.in_([r.student_no for r in chunk])).order_by(table.c.id)
         existing = {r.student_no: r for r in session.execute(stmt.with_for_update())}
-        creates: list[dict[str, Any]] = []
+        creates: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         moved: list[str] = []
         for item in chunk:
             current = existing.get(item.student_no)
             if current is None:
-                creates.append({"student_no": item.student_no, **item.values})
+                creates.append((item.student_no, *[item.values[f] for f in FIELDS]))
                 audits.append(audit_values(actor=actor, action="student.create", entity=f"student:{item.student_no}",
                                            before=None, after=_snapshot(item.values), origin=origin))
                 results.append(RowResult(item.row, item.student_no, "created"))
@@ -151,8 +152,7 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
             if before["lived_on_campus"] != item.values["lived_on_campus"]:
                 moved.append(item.student_no)  # the apartment item depends on it
             results.append(RowResult(item.row, item.student_no, "updated"))
-        if creates:
-            session.execute(insert(table), creates)
+        insert_rows(session, table, ("student_no", *FIELDS), creates)
         if updates:
             session.execute(update_stmt, updates)
         record_audits(session, audits)
@@ -160,7 +160,7 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
             students = list(load_students(session, moved, lock=False).values())
             recompute_many(session, settings, sources, students, cause="roster", now=now)
         if creates:  # their first item states, from no records at all; not transitions
-            students = list(load_students(session, [c["student_no"] for c in creates], lock=False).values())
+            students = list(load_students(session, [c[0] for c in creates], lock=False).values())
             recompute_many(session, settings, sources, students, cause="roster", now=now,
                            records={key: {} for key in ITEM_KEYS}, stored={}, record_transitions=False)
     forget(session, Student, ItemState)

@@ -160,3 +160,57 @@ def test_load_targets(session, settings, app, lock):
     assert list(targets) == [student.student_no]
     target = targets[student.student_no]
     assert (target.student.id, target.record.owed_books, target.stored) == (student.id, 1, None)
+
+
+NEW_VALUES = {
+    "library": {"owed_books": 2, "owed_fees_cents": 1250, "violations": 1, "card_status": "cancelled",
+                "thesis_status": "approved"},
+    "archives": {"thesis_status": "received"},
+    "apartment": {"building": "十号楼 \"东\"", "move_out_date": utcnow().date(), "move_out_handler": None},
+    "finance": {"arrears_cents": 300, "fee_items": [{"name": "住宿费", "due_cents": 100, "paid_cents": 0}]},
+}
+
+
+@pytest.mark.parametrize("key", sorted(NEW_VALUES))
+def test_a_new_records_audit_row_is_its_snapshot(session, settings, app, key):
+    """New records are audited by the database from the stored row on MariaDB, in Python elsewhere: the same."""
+    from server.clearance.models import RECORD_MODELS
+    from server.clearance.records import snapshot_of
+
+    student = make_student(session, make_batch(session))
+    session.commit()
+    outcome = write_many(session, settings, build_sources(settings), key, [(student.student_no, NEW_VALUES[key])],
+                         source="import", actor="staff:test", origin="10.0.0.1", cause=f"import:{key}", now=utcnow())
+    session.commit()
+    model = RECORD_MODELS[key]
+    record = session.scalars(select(model).where(model.student_id == student.id)).one()  # type: ignore[attr-defined]
+    audit = session.scalars(select(AuditEntry)).one()
+    assert outcome == ["created"]
+    assert (audit.actor, audit.action, audit.entity, audit.origin) == (
+        "staff:test", f"{key}_record.write", f"{key}_record:{student.student_no}", "10.0.0.1")
+    assert audit.before is None and audit.after == snapshot_of(record, key)
+    assert audit.after["known"] is True
+
+
+@pytest.mark.parametrize("key", ["library", "apartment"])
+def test_the_aggregated_read_gives_what_the_row_read_gives(session, settings, app, monkeypatch, key):
+    """On MariaDB `load_targets` reads a chunk as one JSON document; elsewhere (and here, forced) row by row."""
+    from server.departments import bulk
+
+    students = _arrange(session, settings, "AG")
+    write_many(session, settings, build_sources(settings), key,
+               [(students["new"].student_no, NEW_VALUES[key])], source="import", actor="staff:test", origin="test",
+               cause="test", now=utcnow())
+    session.commit()
+    numbers = [s.student_no for s in students.values()] + ["NOSUCH"]
+    first = bulk.load_targets(session, key, numbers)
+    session.rollback()
+    monkeypatch.setattr(bulk, "_aggregates", lambda _session, _key: False)
+    second = bulk.load_targets(session, key, numbers)
+    session.rollback()
+
+    def plain(targets):
+        return {no: (tuple(t.student)[:4], None if t.record is None else vars(t.record), t.stored)
+                for no, t in targets.items()}
+
+    assert plain(first) == plain(second) and len(first) == len(SCENARIOS)
