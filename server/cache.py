@@ -78,6 +78,8 @@ class Lookup:
     generation: str | None
     version: str | None
     may_store: bool
+    attachment: str | None = None  # what a caller made from the entry and attached under the same stamp
+
 
     @property
     def stamp(self) -> str | None:
@@ -107,11 +109,13 @@ class ReadCache(OutageGuard):
         return self.lookup_many([(kind, ident)])[0]
 
     def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None,
-                    stamps_only: Collection[tuple[str, object]] = ()) -> list[Lookup]:
+                    stamps_only: Collection[tuple[str, object]] = (),
+                    attachments: Collection[tuple[str, object]] = ()) -> list[Lookup]:
         """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run).
 
         For the lookups in `stamps_only` only the stamp is read (the value stays None): enough for a caller that
-        keeps what it made from an entry and only needs to know it still counts.
+        keeps what it made from an entry and only needs to know it still counts. For those in `attachments` the
+        attachment (see `attach`) is read too, and given when it was made under the current stamp.
         """
         misses = [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
         if not self._usable():
@@ -121,6 +125,8 @@ class ReadCache(OutageGuard):
         for kind, ident in wanted:
             if (kind, ident) not in stamps_only:
                 keys.append(self._key(kind, "e", ident))
+            if (kind, ident) in attachments:
+                keys.append(self._key(kind, "a", ident))
             keys.append(self._key(kind, "v", ident))
         for kind in kinds:
             keys += [self._key(kind, "gen"), self._key(kind, "hold")]
@@ -138,18 +144,27 @@ class ReadCache(OutageGuard):
         state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
         found, at = [], 0
         for kind, ident in wanted:
-            entry = None
+            entry = attached = None
             if (kind, ident) not in stamps_only:
                 entry, at = values[at], at + 1
+            if (kind, ident) in attachments:
+                attached, at = values[at], at + 1
             version, at = values[at], at + 1
             generation, not_held = state[kind]
-            lookup = Lookup(kind, ident, None, generation, version, not_held)
-            if entry is not None and lookup.stamp is not None:
-                entry_stamp, _, payload = entry.partition("|")
-                if entry_stamp == lookup.stamp:
-                    lookup = Lookup(kind, ident, payload, generation, version, not_held)
-            found.append(lookup)
+            stamp = None if generation is None or version is None else f"{generation}:{version}"
+            found.append(Lookup(kind, ident, _counting(entry, stamp), generation, version, not_held,
+                                _counting(attached, stamp)))
         return found
+
+    def attach(self, kind: str, ident: object, stamp: str, payload: str) -> None:
+        """Keep, beside the entry of `ident`, what a caller made from rows read under `stamp` (the stamp its
+        entry was stored or found with). It counts exactly as long as that stamp: a write replaces the stamp."""
+        if not self.ttl or not self._usable():
+            return
+        try:
+            self._reader().set(self._key(kind, "a", ident), f"{stamp}|{payload}", ex=self.ttl)
+        except REDIS_ERRORS as exc:
+            self._failed(exc, invalidation=False)
 
     def _reader(self) -> redis.Redis:
         """This thread's own connection for lookups, where the client allows one: taking a connection from the
@@ -215,6 +230,14 @@ class ReadCache(OutageGuard):
             pipe.execute()
         except REDIS_ERRORS as exc:
             self._failed(exc, invalidation=True)
+
+
+def _counting(value: str | None, stamp: str | None) -> str | None:
+    """The payload of a stored "stamp|payload" value when its stamp is the current one."""
+    if value is None or stamp is None:
+        return None
+    value_stamp, _, payload = value.partition("|")
+    return payload if value_stamp == stamp else None
 
 
 def _fresh() -> str:

@@ -183,3 +183,16 @@ def test_a_stamp_only_lookup_reads_the_stamp_and_not_the_value(warm, app):
     assert full.value is not None and full.stamp is not None
     assert only.value is None and only.stamp == full.stamp
     assert session_lookup.value is None and session_lookup.ident == "no-such-session"
+
+
+def test_an_attachment_counts_only_while_its_stamp_does(warm, session, app):
+    student, _batch, _client = warm
+    cache = app.extensions["lixiao.read_cache"]
+    key = (CLEARANCE, student.id)
+    stamp = cache.lookup_many([key])[0].stamp
+    cache.attach(CLEARANCE, student.id, stamp, "made|from these rows")
+    assert cache.lookup_many([key], attachments=[key])[0].attachment == "made|from these rows"
+    assert cache.lookup_many([key])[0].attachment is None  # read only when asked for
+    set_records(session, student, {"finance": {"arrears_cents": 100, "fee_items": []}})
+    session.commit()
+    assert cache.lookup_many([key], attachments=[key])[0].attachment is None

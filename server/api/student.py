@@ -85,12 +85,13 @@ def _clearance_out(session: Session, clearance: service.Clearance, now: datetime
 
 
 def _own_clearance(principal: Principal) -> Prefetch | None:
-    """The student's cache entry; only its stamp when this worker holds a page made from it."""
+    """The student's cache entry: only its stamp when this worker holds a page made from it, else the entry and
+    the page attached to it."""
     if principal.student_id is None:
         return None
     cache = app_state().cache
-    return Prefetch(CLEARANCE, principal.student_id,
-                    stamp_only=cache is not None and status_copies.holds(cache, principal.student_id))
+    held = cache is not None and status_copies.holds(cache, principal.student_id)
+    return Prefetch(CLEARANCE, principal.student_id, stamp_only=held, attachment=not held)
 
 
 PREFETCH[f"{bp.name}.{get_clearance.__name__}"] = _own_clearance

@@ -29,6 +29,7 @@ class Prefetch(NamedTuple):
     kind: str
     ident: object
     stamp_only: bool = False
+    attachment: bool = False  # also read what a caller attached to the entry (ReadCache.attach)
 
     @property
     def key(self) -> tuple[str, object]:
@@ -42,7 +43,15 @@ Wanted = Callable[[Principal], Prefetch | None]
 def _lookups(cache: ReadCache, first: tuple[str, object], extra: Prefetch | None, pipe: Any = None) -> list[Lookup]:
     """`first` and `extra` looked up in one round trip."""
     wanted = [first, *([extra.key] if extra else [])]
-    return cache.lookup_many(wanted, pipe, stamps_only=[extra.key] if extra and extra.stamp_only else ())
+    return cache.lookup_many(wanted, pipe, **_parts(extra))
+
+
+def _parts(extra: Prefetch | None) -> dict[str, list[tuple[str, object]]]:
+    """Which parts of the entry `extra` wants read, as `ReadCache.lookup_many` takes them."""
+    if extra is None:
+        return {}
+    return {"stamps_only": [extra.key] if extra.stamp_only else [],
+            "attachments": [extra.key] if extra.attachment else []}
 MAX_COPIES = 100_000  # per worker; beyond that the copies start over (a few MB at most)
 
 
@@ -89,8 +98,8 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
         if extra is None:
             prefetched = None
         else:
-            prefetched = lookups[1] if guess and extra == guess else cache.lookup_many(
-                [extra.key], stamps_only=[extra.key] if extra.stamp_only else ())[0]
+            prefetched = (lookups[1] if guess and extra == guess
+                          else cache.lookup_many([extra.key], **_parts(extra))[0])
     else:
         session = database()
         row = session.get(ApiSession, session_id)

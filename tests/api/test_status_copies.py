@@ -133,3 +133,25 @@ def test_changes_at_sees_records_growing_stale_and_failed_reads_due_again(sessio
     assert _clearance(session, None, {"library": read}).changes_at(settings, now) is None  # no freshness limit
     failed = LibraryRecord(read_at=None, failed_at=now - timedelta(seconds=10))
     assert _clearance(session, None, {"library": failed}).changes_at(settings, now) == now + timedelta(seconds=20)
+
+
+def test_another_worker_takes_the_page_from_redis_instead_of_making_it(app, session, settings, api, reads):
+    student = cleared_student(session, make_batch(session))
+    token = student_token(session, settings, student)
+    first = api(token).get(STATUS)
+    assert reads == [student.id]
+    other = create_app(settings, redis_client=app.extensions["lixiao"].redis)  # a second worker, same Redis
+    server = LiveServer(other)
+    try:
+        for _ in range(2):
+            again = Api(server.url, token).get(STATUS)
+            assert again.status_code == 200 and again.content == first.content
+        assert reads == [student.id]
+        set_records(session, student, {"library": {**ALL_PASSED["library"], "owed_books": 1}})
+        session.commit()
+        assert Api(server.url, token).get(STATUS).json()["items"][0]["status"] == "not_passed"
+        assert api(token).get(STATUS).json()["items"][0]["status"] == "not_passed"
+    finally:
+        server.stop()
+        unregister(other.extensions["lixiao.read_cache"])
+        other.extensions["lixiao"].engine.dispose()
