@@ -29,6 +29,7 @@ SKIPPED = "skipped"  # no channel to push on: in-app only
 REFUSED = "refused"  # the platform refused it for good (43101, 47003, bad openid …)
 FAILED = "failed"  # transient errors until the attempts ran out, or it could not be rendered
 FINAL = (SENT, UNCONFIRMED, SKIPPED, REFUSED, FAILED)
+RECOVER_LIMIT = 500  # abandoned rows turned unconfirmed per round; more wait for the next round
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
@@ -65,12 +66,21 @@ def claim(session: Session, worker: str, now: datetime, lease_seconds: float, li
 
 
 def recover_abandoned(session: Session, now: datetime) -> int:
-    """Rows left in `sending` by a worker whose lease ran out become `unconfirmed` (never re-sent). Commits."""
-    count = session.execute(
-        update(OutboxEvent).where(OutboxEvent.status == SENDING, OutboxEvent.claimed_until < now)
-        .values(status=UNCONFIRMED, reason=None, last_error="worker stopped while sending")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    """Rows left in `sending` by a worker whose lease ran out become `unconfirmed` (never re-sent). Commits.
+
+    The candidates are found by a plain read and updated by primary key: an UPDATE that searched the status
+    index itself would lock index entries that other workers' finishing UPDATEs (which hold the row first)
+    need, and MariaDB would break the tie by killing one of them (error 1213).
+    """
+    expired = and_(OutboxEvent.status == SENDING, OutboxEvent.claimed_until < now)
+    ids = list(session.scalars(select(OutboxEvent.id).where(expired).limit(RECOVER_LIMIT)))
+    count = 0
+    if ids:
+        count = session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(ids), expired)
+            .values(status=UNCONFIRMED, reason=None, last_error="worker stopped while sending")
+            .execution_options(synchronize_session=False)
+        ).rowcount
     session.commit()
     return int(count or 0)
 

@@ -52,6 +52,7 @@ from server.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JOB_CHECK_SECONDS = 30.0  # how often a worker looks whether a periodic job is due
+MAX_FAILED_ROUNDS_UNTIL_IDLE = 20  # --until-idle gives up after this many failed rounds in a row
 
 
 def new_worker_id() -> str:
@@ -127,15 +128,23 @@ class Worker:
     def run(self, stop: threading.Event, *, until_idle: bool = False, jobs_enabled: bool = True) -> None:
         """Work until `stop` is set (or, with `until_idle`, until nothing is due)."""
         log.info("push worker %s started", self.id)
+        failed_rounds = 0
         try:
             while not stop.is_set():
                 try:
                     if jobs_enabled:
                         self.run_jobs()
                     handled = self.run_once()
+                    failed_rounds = 0
                 except Exception:
+                    # A failed round (a deadlock the database broke, a dropped connection) says nothing about
+                    # whether work is left: try again shortly rather than treat it as idle.
+                    failed_rounds += 1
                     log.exception("push worker %s: round failed; retrying shortly", self.id)
-                    handled = 0
+                    if until_idle and failed_rounds >= MAX_FAILED_ROUNDS_UNTIL_IDLE:
+                        break
+                    stop.wait(self.settings.worker_poll_seconds)
+                    continue
                 if handled:
                     continue
                 if until_idle:
