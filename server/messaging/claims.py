@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.messaging.models import OutboxEvent
@@ -108,19 +108,19 @@ _FINISH = (
 )
 
 
-def mark_sending(session: Session, row_id: int, worker: str, channel: str, now: datetime,
+def mark_sending(db: Session | Connection, row_id: int, worker: str, channel: str, now: datetime,
                  lease_seconds: float) -> bool:
     """pending → sending, only if the row is still this worker's; does not commit."""
     until = now + timedelta(seconds=lease_seconds)
-    return bool(session.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
+    return bool(db.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
                                                 "until": until}).rowcount)
 
 
-def finish(session: Session, row_id: int, worker: str, *, status: str, reason: str | None = None,
+def finish(db: Session | Connection, row_id: int, worker: str, *, status: str, reason: str | None = None,
            sent_at: datetime | None = None, error: str | None = None, msgid: str | None = None,
            channel: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record what became of a row this worker holds, and give up the lease; does not commit."""
-    return bool(session.execute(_FINISH, {
+    return bool(db.execute(_FINISH, {
         "row_id": row_id, "worker": worker, "new_status": status, "new_reason": reason, "sent_at": sent_at,
         "error": error[:200] if error is not None else None, "msgid": msgid[:64] if msgid is not None else None,
         "new_channel": channel, "next_at": next_attempt_at}).rowcount)
