@@ -1,4 +1,4 @@
-"""Delivering one claimed outbox row: choose the channel, render, send, and record what happened.
+"""Delivering claimed outbox rows: choose the channel, render, send, and record what happened.
 
 Channel: a WeChat subscribe message when the student has a WeChat binding and an allowed push left for
 the template; otherwise a WeCom text card when the student has logged in through WeCom; otherwise the
@@ -103,7 +103,9 @@ class Deliverer:
     give back); every other outcome, a push that did not leave, and the last push of a run commit at once.
     The price: a worker killed between the answer to push k and the next commit (the next push's render,
     token and connect, normally a millisecond) leaves row k "sending", later "unconfirmed" although its
-    answer had come, where before the window closed as soon as that answer came.
+    answer had come, where before the window closed as soon as that answer came. On SQLite the answer's
+    UPDATE takes the database's write lock until that commit, so other writers may wait for the next
+    push's connect (at most the outside timeout, when the platform cannot be reached).
     """
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], transport: Callable[[], PushTransport],

@@ -20,9 +20,9 @@ TOKEN_MEMO_SECONDS), so a push does not cost a Redis round trip; the token is st
 shares, and a rejected token is answered from Redis (or by one fetch), as above.
 
 `before_send` runs after the token is at hand, the request is built and its connection is open,
-immediately before the bytes leave: the worker commits "sending" there, so the window in which a crash
-leaves a push's fate unknown is as short as it can be made. A platform that cannot be reached at all
-fails before `before_send`, so such a push is simply retried.
+immediately before the bytes leave: the worker commits "sending" there (with the previous push's answer),
+so the window in which a crash leaves a push's fate unknown is as short as it can be made. A platform
+that cannot be reached at all fails before `before_send`, so such a push is simply retried.
 """
 
 from __future__ import annotations
