@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.messaging.models import OutboxEvent
@@ -29,6 +29,7 @@ SKIPPED = "skipped"  # no channel to push on: in-app only
 REFUSED = "refused"  # the platform refused it for good (43101, 47003, bad openid …)
 FAILED = "failed"  # transient errors until the attempts ran out, or it could not be rendered
 FINAL = (SENT, UNCONFIRMED, SKIPPED, REFUSED, FAILED)
+RECOVER_LIMIT = 500  # abandoned rows turned unconfirmed per round; more wait for the next round
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
@@ -65,12 +66,21 @@ def claim(session: Session, worker: str, now: datetime, lease_seconds: float, li
 
 
 def recover_abandoned(session: Session, now: datetime) -> int:
-    """Rows left in `sending` by a worker whose lease ran out become `unconfirmed` (never re-sent). Commits."""
-    count = session.execute(
-        update(OutboxEvent).where(OutboxEvent.status == SENDING, OutboxEvent.claimed_until < now)
-        .values(status=UNCONFIRMED, reason=None, last_error="worker stopped while sending")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    """Rows left in `sending` by a worker whose lease ran out become `unconfirmed` (never re-sent). Commits.
+
+    The candidates are found by a plain read and updated by primary key: an UPDATE that searched the status
+    index itself would lock index entries that other workers' finishing UPDATEs (which hold the row first)
+    need, and MariaDB would break the tie by killing one of them (error 1213).
+    """
+    expired = and_(OutboxEvent.status == SENDING, OutboxEvent.claimed_until < now)
+    ids = list(session.scalars(select(OutboxEvent.id).where(expired).limit(RECOVER_LIMIT)))
+    count = 0
+    if ids:
+        count = session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(ids), expired)
+            .values(status=UNCONFIRMED, reason=None, last_error="worker stopped while sending")
+            .execution_options(synchronize_session=False)
+        ).rowcount
     session.commit()
     return int(count or 0)
 
@@ -98,19 +108,19 @@ _FINISH = (
 )
 
 
-def mark_sending(session: Session, row_id: int, worker: str, channel: str, now: datetime,
+def mark_sending(db: Session | Connection, row_id: int, worker: str, channel: str, now: datetime,
                  lease_seconds: float) -> bool:
     """pending → sending, only if the row is still this worker's; does not commit."""
     until = now + timedelta(seconds=lease_seconds)
-    return bool(session.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
+    return bool(db.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
                                                 "until": until}).rowcount)
 
 
-def finish(session: Session, row_id: int, worker: str, *, status: str, reason: str | None = None,
+def finish(db: Session | Connection, row_id: int, worker: str, *, status: str, reason: str | None = None,
            sent_at: datetime | None = None, error: str | None = None, msgid: str | None = None,
            channel: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record what became of a row this worker holds, and give up the lease; does not commit."""
-    return bool(session.execute(_FINISH, {
+    return bool(db.execute(_FINISH, {
         "row_id": row_id, "worker": worker, "new_status": status, "new_reason": reason, "sent_at": sent_at,
         "error": error[:200] if error is not None else None, "msgid": msgid[:64] if msgid is not None else None,
         "new_channel": channel, "next_at": next_attempt_at}).rowcount)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,31 +72,34 @@ def describe(settings: Settings, counts: dict[str, int]) -> list[dict[str, Any]]
 
 
 _C = SubscriptionConsent.__table__
-_RESERVE = (  # built once: it runs for every push
+# Built once: they run for pushes, on a session or on the worker's bare connection.
+_RESERVE = (
     update(_C)
     .where(_C.c.student_id == bindparam("sid"), _C.c.template_key == bindparam("key"), _C.c.remaining > 0)
     .values(remaining=_C.c.remaining - 1, updated_at=bindparam("now"))
 )
+_GIVE_BACK = (
+    update(_C)
+    .where(_C.c.student_id == bindparam("sid"), _C.c.template_key == bindparam("key"))
+    .values(remaining=_C.c.remaining + 1, updated_at=bindparam("now"))
+)
+_RESET = (
+    update(_C)
+    .where(_C.c.student_id == bindparam("sid"), _C.c.template_key == bindparam("key"))
+    .values(remaining=0, updated_at=bindparam("now"))
+)
 
 
-def reserve(session: Session, student_id: int, key: str, now: datetime) -> bool:
+def reserve(db: Session | Connection, student_id: int, key: str, now: datetime) -> bool:
     """Take one allowed push before sending; False when none is left."""
-    return bool(session.execute(_RESERVE, {"sid": student_id, "key": key, "now": now}).rowcount)
+    return bool(db.execute(_RESERVE, {"sid": student_id, "key": key, "now": now}).rowcount)
 
 
-def give_back(session: Session, student_id: int, key: str, now: datetime) -> None:
+def give_back(db: Session | Connection, student_id: int, key: str, now: datetime) -> None:
     """Return a reserved push that WeChat did not deliver (its own quota was not spent either)."""
-    session.execute(
-        update(SubscriptionConsent)
-        .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
-        .values(remaining=SubscriptionConsent.remaining + 1, updated_at=now)
-    )
+    db.execute(_GIVE_BACK, {"sid": student_id, "key": key, "now": now})
 
 
-def reset(session: Session, student_id: int, key: str, now: datetime) -> None:
+def reset(db: Session | Connection, student_id: int, key: str, now: datetime) -> None:
     """WeChat said 43101: the student has no quota left for this template, whatever we counted."""
-    session.execute(
-        update(SubscriptionConsent)
-        .where(SubscriptionConsent.student_id == student_id, SubscriptionConsent.template_key == key)
-        .values(remaining=0, updated_at=now)
-    )
+    db.execute(_RESET, {"sid": student_id, "key": key, "now": now})

@@ -1,4 +1,4 @@
-"""Delivering one claimed outbox row: choose the channel, render, send, and record what happened.
+"""Delivering claimed outbox rows: choose the channel, render, send, and record what happened.
 
 Channel: a WeChat subscribe message when the student has a WeChat binding and an allowed push left for
 the template; otherwise a WeCom text card when the student has logged in through WeCom; otherwise the
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.clearance.departments import TITLES
@@ -80,8 +80,33 @@ class _Plan:
     batch_name: str
 
 
+class _Run:
+    """One thread's connection over a run of pushes, and whether its open transaction may be committed as is."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.whole = True  # False while a group of statements that must commit together is half done
+
+    def commit(self) -> None:
+        self.connection.commit()
+        self.whole = True
+
+
 class Deliverer:
-    """Delivers claimed rows for one worker."""
+    """Delivers claimed rows for one worker.
+
+    Each thread sends its rows one after another on one database connection, with one commit per push:
+    the commit that marks push k+1 "sending" (and reserves its consent), right before its request leaves,
+    also records the answer to push k. So a thread never has more than one row in "sending" whose request
+    may have left: row k leaves "sending" in the very commit that puts row k+1 there. Only an answer that
+    touched nothing but its own row waits for that commit (sent, unconfirmed, refused without consent to
+    give back); every other outcome, a push that did not leave, and the last push of a run commit at once.
+    The price: a worker killed between the answer to push k and the next commit (the next push's render,
+    token and connect, normally a millisecond) leaves row k "sending", later "unconfirmed" although its
+    answer had come, where before the window closed as soon as that answer came. On SQLite the answer's
+    UPDATE takes the database's write lock until that commit, so other writers may wait for the next
+    push's connect (at most the outside timeout, when the platform cannot be reached).
+    """
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session], transport: Callable[[], PushTransport],
                  limiter: SlidingWindowLimiter, worker: str, clock: Callable[[], datetime] = utcnow,
@@ -92,7 +117,7 @@ class Deliverer:
         self.limiter = limiter
         self.worker = worker
         self.clock = clock
-        self.pool = pool  # sends of one batch overlap their network waits; each keeps its own two commits
+        self.pool = pool  # threads send runs of pushes side by side; each keeps to one row in "sending"
         self._local = threading.local()
 
     @property
@@ -112,29 +137,61 @@ class Deliverer:
                                                           reason=plan.reason):
                     outcomes[plan.row.id] = claims.SKIPPED
             session.commit()  # release the read transaction before any network call
-        pushes = [plan for plan in plans if plan.channel is not None]
-        done = self.pool.map(self._deliver_one, pushes) if self.pool else map(self._deliver_one, pushes)
-        outcomes.update(zip((plan.row.id for plan in pushes), done, strict=True))
+        runs = self._split([plan for plan in plans if plan.channel is not None])
+        done = self.pool.map(self._deliver_run, runs) if self.pool and len(runs) > 1 else map(self._deliver_run, runs)
+        for run, statuses in zip(runs, done, strict=True):
+            outcomes.update(zip((plan.row.id for plan in run), statuses, strict=True))
         return [outcomes.get(row_id, "lost") for row_id in row_ids]
 
-    def _deliver_one(self, plan: _Plan) -> str:
-        # One connection for the push's two transactions (not a pool checkout, ping and reset for each).
-        engine = self.sessions.kw["bind"]
-        with engine.connect() as connection, self.sessions(bind=connection) as session:
-            return self._deliver(session, plan)
+    def _split(self, pushes: list[_Plan]) -> list[list[_Plan]]:
+        """One run per sending thread; a student's pushes share a run, so two threads never wait on one consent row."""
+        count = min(self.settings.worker_threads if self.pool else 1, len(pushes))
+        if count <= 1:
+            return [pushes] if pushes else []
+        slot: dict[int, int] = {}
+        runs: list[list[_Plan]] = [[] for _ in range(count)]
+        for plan in pushes:
+            runs[slot.setdefault(plan.row.student_id, len(slot) % count)].append(plan)
+        return [run for run in runs if run]
 
-    def _deliver(self, session: Session, plan: _Plan) -> str:
+    def _deliver_run(self, plans: Sequence[_Plan]) -> list[str]:
+        # One connection for the whole run: no pool checkout, ping and reset per push.
+        engine = self.sessions.kw["bind"]
+        statuses: list[str] = []
+        with engine.connect() as connection:
+            run = _Run(connection)
+            try:
+                for plan in plans:
+                    statuses.append(self._deliver(run, plan))
+                run.commit()  # the last push's answer, alone
+            except BaseException:
+                self._salvage(run)
+                raise
+        return statuses
+
+    def _salvage(self, run: _Run) -> None:
+        """After an error, keep the answers already recorded if nothing is half written; else roll back."""
+        try:
+            if run.whole:
+                run.commit()
+            else:
+                run.connection.rollback()
+        except Exception:
+            log.exception("could not record the answers of a failed run of pushes")
+
+    def _deliver(self, run: _Run, plan: _Plan) -> str:
         try:
             message = self._render(plan)
         except TemplateError as exc:
             log.error("cannot render outbox row %s: %s", plan.row.id, exc)
-            return self._finish(session, plan.row, claims.FAILED, reason="platform_refused", error=f"render: {exc}")
+            return self._finish(run, plan.row, claims.FAILED, commit=True, reason="platform_refused",
+                                error=f"render: {exc}")
         if plan.channel == "wecom":
             wait = self.limiter.acquire(str(plan.address), self.clock().timestamp())
             if wait > 0:
-                return self._finish(session, plan.row, claims.PENDING, reason=RATE_LIMITED,
+                return self._finish(run, plan.row, claims.PENDING, commit=True, reason=RATE_LIMITED,
                                     next_attempt_at=self.clock() + timedelta(seconds=wait))
-        return self._send(session, plan, message)
+        return self._send(run, plan, message)
 
     # ------------------------------------------------------------------ steps
 
@@ -179,21 +236,14 @@ class Deliverer:
                     "page": template.page, "data": render_subscribe_data(template, context)}
         return {"card": render_wecom_textcard(template, context, self.settings.public_base_url)}
 
-    def _send(self, session: Session, plan: _Plan, message: dict[str, Any]) -> str:
+    def _send(self, run: _Run, plan: _Plan, message: dict[str, Any]) -> str:
         row, channel = plan.row, str(plan.channel)
         state = {"sending": False}
 
         def before_send() -> None:
-            # Reserve the consent and mark the row in one commit, right before the request leaves.
-            now = self.clock()
-            if channel == "wechat" and not consent.reserve(session, row.student_id, row.event, now):
-                session.rollback()
-                raise Abort("no consent left")
-            if not claims.mark_sending(session, row.id, self.worker, channel, now,
-                                       self.settings.outbox_lease_seconds):
-                session.rollback()
-                raise Abort("claim lost")
-            session.commit()
+            refused = self._begin_sending(run, row, channel)
+            if refused:
+                raise Abort(refused)
             state["sending"] = True
 
         if channel == "wechat":
@@ -201,41 +251,63 @@ class Deliverer:
                                                           message["page"], message["data"], before_send=before_send)
         else:
             result = self.transport.send_wecom_textcard(str(plan.address), message["card"], before_send=before_send)
-        return self._record(session, row, channel, result, state["sending"])
+        return self._record(run, row, channel, result, state["sending"])
 
-    def _record(self, session: Session, row: OutboxEvent, channel: str, result: SendResult, sent: bool) -> str:
+    def _begin_sending(self, run: _Run, row: OutboxEvent, channel: str) -> str | None:
+        """Reserve the consent and mark the row "sending", in the commit that also records the previous answer.
+
+        Returns why the push must not go (then only what came before is committed), or None.
+        """
+        now, connection = self.clock(), run.connection
+        run.whole = False
+        refused = None
+        if channel == "wechat" and not consent.reserve(connection, row.student_id, row.event, now):
+            refused = "no consent left"
+        elif not claims.mark_sending(connection, row.id, self.worker, channel, now, self.settings.outbox_lease_seconds):
+            if channel == "wechat":
+                consent.give_back(connection, row.student_id, row.event, now)  # the reservation just taken
+            refused = "claim lost"
+        run.commit()
+        return refused
+
+    def _record(self, run: _Run, row: OutboxEvent, channel: str, result: SendResult, sent: bool) -> str:
         now = self.clock()
         wechat = channel == "wechat"
         if result.outcome is Outcome.ABORTED:
             if result.detail == "claim lost":
                 return "lost"
             # Consent ran out meanwhile (another push spent it): plan this row again at once.
-            return self._finish(session, row, claims.PENDING, next_attempt_at=now)
+            return self._finish(run, row, claims.PENDING, commit=True, next_attempt_at=now)
         if result.outcome is Outcome.OK:
-            return self._finish(session, row, claims.SENT, sent_at=now, msgid=result.msgid, channel=channel)
+            return self._finish(run, row, claims.SENT, commit=False, sent_at=now, msgid=result.msgid, channel=channel)
         if result.outcome is Outcome.UNCONFIRMED:
-            return self._finish(session, row, claims.UNCONFIRMED, error=result.detail, channel=channel)
+            return self._finish(run, row, claims.UNCONFIRMED, commit=False, error=result.detail, channel=channel)
         error = f"{result.errcode}: {result.detail}" if result.errcode is not None else result.detail
+        # From here on the answer may touch the consent row too: committed at once, so no lock on it is held
+        # while the next push is prepared.
+        run.whole = False
         if result.outcome is Outcome.NO_CONSENT:
             if wechat:
-                consent.reset(session, row.student_id, row.event, now)
-            return self._finish(session, row, claims.REFUSED, reason="no_consent", error=error, channel=channel)
+                consent.reset(run.connection, row.student_id, row.event, now)
+            return self._finish(run, row, claims.REFUSED, commit=True, reason="no_consent", error=error,
+                                channel=channel)
         if wechat and sent:
-            consent.give_back(session, row.student_id, row.event, now)
+            consent.give_back(run.connection, row.student_id, row.event, now)
         if result.outcome is Outcome.PERMANENT:
-            return self._finish(session, row, claims.REFUSED, reason="platform_refused", error=error,
+            return self._finish(run, row, claims.REFUSED, commit=True, reason="platform_refused", error=error,
                                 channel=channel)
         attempts = row.attempts + 1
         if sent and attempts >= self.settings.outbox_max_attempts:
-            return self._finish(session, row, claims.FAILED, reason="platform_refused", error=error,
+            return self._finish(run, row, claims.FAILED, commit=True, reason="platform_refused", error=error,
                                 channel=channel)
         delay = backoff(self.settings, attempts, result.rate_limited)
-        return self._finish(session, row, claims.PENDING, reason=RATE_LIMITED if result.rate_limited else RETRYING,
+        return self._finish(run, row, claims.PENDING, commit=True,
+                            reason=RATE_LIMITED if result.rate_limited else RETRYING,
                             error=error, next_attempt_at=now + timedelta(seconds=delay))
 
-    def _finish(self, session: Session, row: OutboxEvent, status: str, **values: Any) -> str:
-        if not claims.finish(session, row.id, self.worker, status=status, **values):
-            session.rollback()
-            return "lost"
-        session.commit()
-        return status
+    def _finish(self, run: _Run, row: OutboxEvent, status: str, *, commit: bool, **values: Any) -> str:
+        """Record a row's outcome; without `commit` it is committed with the next push's "sending" mark."""
+        found = claims.finish(run.connection, row.id, self.worker, status=status, **values)
+        if commit:
+            run.commit()
+        return status if found else "lost"

@@ -15,10 +15,14 @@ Errors are classified (`Outcome`):
   and neither platform has an idempotency key, so it is not sent again (see worker.py);
 - aborted — `before_send` refused, nothing was sent.
 
+Each transport also keeps the token it last read from Redis, with the expiry Redis gave it (never longer than
+TOKEN_MEMO_SECONDS), so a push does not cost a Redis round trip; the token is still the one every worker
+shares, and a rejected token is answered from Redis (or by one fetch), as above.
+
 `before_send` runs after the token is at hand, the request is built and its connection is open,
-immediately before the bytes leave: the worker commits "sending" there, so the window in which a crash
-leaves a push's fate unknown is as short as it can be made. A platform that cannot be reached at all
-fails before `before_send`, so such a push is simply retried.
+immediately before the bytes leave: the worker commits "sending" there (with the previous push's answer),
+so the window in which a crash leaves a push's fate unknown is as short as it can be made. A platform
+that cannot be reached at all fails before `before_send`, so such a push is simply retried.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ TRANSIENT_ERRORS = frozenset({-1}) | RATE_LIMIT_ERRORS
 NO_CONSENT = 43101
 TOKEN_PREFIX = "lixiao:wechatpy"  # noqa: S105 -- a Redis key prefix, not a secret
 TOKEN_EARLY_SECONDS = 120
+TOKEN_MEMO_SECONDS = 300.0  # the longest a transport reuses a token read from Redis without asking again
 
 
 class Outcome(StrEnum):
@@ -151,8 +156,11 @@ class PushTransport:
         storage = RedisStorage(redis_client, prefix=TOKEN_PREFIX)
         self.redis = redis_client
         self.settings = settings
+        self.storage = storage
         self.wechat = _WeChat(settings, storage)
         self.wecom = _WeCom(settings, storage)
+        self._memo: dict[str, tuple[str, float]] = {}  # token key -> (token, monotonic time to forget it)
+        self._templates: dict[tuple[str, str], requests.PreparedRequest] = {}  # (url, token) -> prepared POST
         for client in (self.wechat, self.wecom):
             # Proxies from the environment are read once here, not by scanning os.environ on every request.
             client._http.proxies = requests.utils.get_environ_proxies(client.API_BASE_URL)
@@ -180,7 +188,7 @@ class PushTransport:
     def _send(self, client: WeChatClient | WeComClient, path: str, body: dict[str, Any],
               before_send: Callable[[], None] | None, wecom_user: str | None) -> SendResult:
         try:
-            token = client.session.get(client.access_token_key) or self._refresh(client, None)
+            token = self._token(client)
         except (WeChatClientException, requests.RequestException, redis.RedisError, ValueError, KeyError) as exc:
             return SendResult(Outcome.TRANSIENT, None, f"token fetch failed: {_describe(exc)}")
         payload = json.dumps(body, ensure_ascii=False).encode()
@@ -198,6 +206,7 @@ class PushTransport:
         if result.errcode not in TOKEN_ERRORS:
             return result
         # One refresh, one retry. Another worker may already have stored a newer token.
+        self._memo.pop(client.access_token_key, None)
         try:
             stored = self._refresh(client, token)
         except (WeChatClientException, requests.RequestException, redis.RedisError, ValueError, KeyError) as exc:
@@ -207,6 +216,24 @@ class PushTransport:
         if retry.errcode in TOKEN_ERRORS:
             return SendResult(Outcome.TRANSIENT, retry.errcode, retry.detail)
         return retry
+
+    def _token(self, client: WeChatClient | WeComClient) -> str:
+        """The shared token: remembered from Redis until Redis would forget it, else read or fetched."""
+        key = client.access_token_key
+        memo = self._memo.get(key)
+        if memo is not None and time.monotonic() < memo[1]:
+            return memo[0]
+        with self.redis.pipeline(transaction=False) as pipe:  # one round trip for the token and its TTL
+            pipe.get(self.storage.key_name(key))
+            pipe.pttl(self.storage.key_name(key))
+            raw, ttl_ms = pipe.execute()
+        if raw is None:
+            token, ttl_ms = self._refresh(client, None), self.redis.pttl(self.storage.key_name(key))
+        else:
+            token = str(json.loads(raw))
+        if isinstance(ttl_ms, int) and ttl_ms > 0:  # -1 (no TTL) or -2 (gone meanwhile): not remembered
+            self._memo[key] = (token, time.monotonic() + min(ttl_ms / 1000, TOKEN_MEMO_SECONDS))
+        return token
 
     def _refresh(self, client: WeChatClient | WeComClient, stale: str | None) -> str:
         """A token other than `stale`: the one another process just stored, or a fetched one (one fetch at a time)."""
@@ -251,9 +278,23 @@ class PushTransport:
 
     def _prepare(self, client: WeChatClient | WeComClient, path: str, token: str,
                  payload: bytes) -> requests.PreparedRequest:
-        request = requests.Request("POST", client.API_BASE_URL + path, params={"access_token": token},
-                                   data=payload, headers={"Content-Type": "application/json; charset=utf-8"})
-        return client._http.prepare_request(request)
+        """The request for one send: a copy of the one prepared for this URL and token, with its own body.
+
+        Preparing through the session (merging its settings, cookies and hooks, parsing the URL) cost more
+        than the rest of a push's client side; the platforms set no cookies, so nothing is lost by copying.
+        """
+        url = client.API_BASE_URL + path
+        template = self._templates.get((url, token))
+        if template is None:
+            request = requests.Request("POST", url, params={"access_token": token},
+                                       headers={"Content-Type": "application/json; charset=utf-8"})
+            template = client._http.prepare_request(request)
+            if len(self._templates) >= 8:  # tokens change every two hours: forget the old ones
+                self._templates.clear()
+            self._templates[(url, token)] = template
+        prepared = template.copy()
+        prepared.prepare_body(payload, None)
+        return prepared
 
     def _post(self, client: WeChatClient | WeComClient, request: requests.PreparedRequest,
               wecom_user: str | None) -> SendResult:

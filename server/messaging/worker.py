@@ -4,18 +4,24 @@ Run one or several: `python -m server.messaging.worker` (or `python -m server.cl
 one as a thread in the app process (`run_in_thread`).
 
 Delivery is at most once per (student, event): the outbox key stops an event from being queued twice, a
-row is sent only by the worker that moved it from pending to sending, and the result is committed right
-after the platform answers. The one window left: a worker killed after committing "sending" but before
-committing the answer leaves the row in `sending`; when its lease expires the row becomes `unconfirmed`
-and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us ask whether it
-arrived, and the request had almost certainly left ("sending" is committed immediately before the bytes
-are written). If the kill falls in the microseconds between that commit and the write, that one push is
-lost; the student still sees the notification in the app. (The connection is opened before that commit.)
+row is sent only by the worker that moved it from pending to sending, and the answer is recorded by the
+next commit, which is the one that marks the next push "sending" immediately before its request leaves
+(delivery.py: one commit per push; an answer that needs more than its own row, and the last push of a
+batch, commit at once). The one window left: a worker killed after committing "sending" but before the
+commit that records the answer leaves the row in `sending`; when its lease expires the row becomes
+`unconfirmed` and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us
+ask whether it arrived, and the request had almost certainly left ("sending" is committed immediately
+before the bytes are written). If the kill falls in the microseconds between that commit and the write,
+that one push is lost; the student still sees the notification in the app. (The connection is opened
+before that commit.) A kill after the answer came but before the next push's commit (its render, token
+and connect: about a millisecond) also leaves the row `unconfirmed`, although it was delivered. Either
+way each sending thread has at most one row in `sending` whose request may have left.
 
-LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once, each with its own two
-commits: more pushes per second, but a kill leaves up to that many rows unconfirmed, and a thread may wait
-for the interpreter lock between its commit and its write, which widens the window above. Prefer more
-worker processes; they scale through SKIP LOCKED without that cost.
+LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once: each thread sends its share
+of a batch (whole students, so two threads never wait on one consent row) one after another. More pushes
+per second, but a kill leaves up to that many rows unconfirmed, and a thread may wait for the interpreter
+lock between its commit and its write, which widens the window above. Prefer more worker processes; they
+scale through SKIP LOCKED without that cost.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from server.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 JOB_CHECK_SECONDS = 30.0  # how often a worker looks whether a periodic job is due
+MAX_FAILED_ROUNDS_UNTIL_IDLE = 20  # --until-idle gives up after this many failed rounds in a row
 
 
 def new_worker_id() -> str:
@@ -127,15 +134,23 @@ class Worker:
     def run(self, stop: threading.Event, *, until_idle: bool = False, jobs_enabled: bool = True) -> None:
         """Work until `stop` is set (or, with `until_idle`, until nothing is due)."""
         log.info("push worker %s started", self.id)
+        failed_rounds = 0
         try:
             while not stop.is_set():
                 try:
                     if jobs_enabled:
                         self.run_jobs()
                     handled = self.run_once()
+                    failed_rounds = 0
                 except Exception:
+                    # A failed round (a deadlock the database broke, a dropped connection) says nothing about
+                    # whether work is left: try again shortly rather than treat it as idle.
+                    failed_rounds += 1
                     log.exception("push worker %s: round failed; retrying shortly", self.id)
-                    handled = 0
+                    if until_idle and failed_rounds >= MAX_FAILED_ROUNDS_UNTIL_IDLE:
+                        break
+                    stop.wait(self.settings.worker_poll_seconds)
+                    continue
                 if handled:
                     continue
                 if until_idle:
