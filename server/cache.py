@@ -110,26 +110,33 @@ class ReadCache(OutageGuard):
 
     def lookup_many(self, wanted: list[tuple[str, object]], pipe: Any = None,
                     stamps_only: Collection[tuple[str, object]] = (),
-                    attachments: Collection[tuple[str, object]] = ()) -> list[Lookup]:
+                    attachments: Collection[tuple[str, object]] = (),
+                    no_store: Collection[str] = ()) -> list[Lookup]:
         """Several lookups in one round trip to Redis (or as the last command of `pipe`, which is then run).
 
         For the lookups in `stamps_only` only the stamp is read (the value stays None): enough for a caller that
         keeps what it made from an entry and only needs to know it still counts. For those in `attachments` the
-        attachment (see `attach`) is read too, and given when it was made under the current stamp.
+        attachment (see `attach`) is read too, and given when it was made under the current stamp. For the kinds
+        in `no_store` (a caller that will not store) the hold is not read, and their lookups may not store.
         """
         misses = [Lookup(kind, ident, None, None, None, False) for kind, ident in wanted]
         if not self._usable():
             return misses
-        kinds = sorted({kind for kind, _ in wanted})
         keys: list[str] = []
+        held_unknown: set[str] = set()  # kinds whose hold is not read
         for kind, ident in wanted:
             if (kind, ident) not in stamps_only:
                 keys.append(self._key(kind, "e", ident))
             if (kind, ident) in attachments:
                 keys.append(self._key(kind, "a", ident))
             keys.append(self._key(kind, "v", ident))
+        kinds = sorted({kind for kind, _ in wanted})
         for kind in kinds:
-            keys += [self._key(kind, "gen"), self._key(kind, "hold")]
+            keys.append(self._key(kind, "gen"))
+            if kind in no_store:
+                held_unknown.add(kind)
+            else:
+                keys.append(self._key(kind, "hold"))
         try:
             if pipe is None:
                 values = self._reader().mget(keys)
@@ -140,8 +147,13 @@ class ReadCache(OutageGuard):
         except REDIS_ERRORS as exc:
             self._failed(exc, invalidation=False)
             return misses
-        tail = values[len(keys) - 2 * len(kinds):]
-        state = {kind: (tail[2 * i], tail[2 * i + 1] is None) for i, kind in enumerate(kinds)}
+        at = len(keys) - 2 * len(kinds) + len(held_unknown)
+        state = {}
+        for kind in kinds:
+            if kind in held_unknown:
+                state[kind], at = (values[at], False), at + 1
+            else:
+                state[kind], at = (values[at], values[at + 1] is None), at + 2
         found, at = [], 0
         for kind, ident in wanted:
             entry = attached = None

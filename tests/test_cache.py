@@ -183,6 +183,9 @@ def test_a_stamp_only_lookup_reads_the_stamp_and_not_the_value(warm, app):
     assert full.value is not None and full.stamp is not None
     assert only.value is None and only.stamp == full.stamp
     assert session_lookup.value is None and session_lookup.ident == "no-such-session"
+    assert only.may_store and session_lookup.may_store
+    checked, = cache.lookup_many([key], stamps_only=[key], no_store=[CLEARANCE])
+    assert checked.stamp == full.stamp and checked.value is None and not checked.may_store
 
 
 def test_an_attachment_counts_only_while_its_stamp_does(warm, session, app):

@@ -40,16 +40,17 @@ def find(cache: ReadCache, lookup: Lookup, now: datetime) -> bytes | None:
     The stamp alone tells: generations and versions are replaced by every write and never repeat, and a page is
     kept only under a stamp an entry was stored (or found) with.
     """
-    if lookup.stamp is None:
+    copies: dict[object, _Copy] = cache.local.get("status_pages", {})
+    copy, attached = copies.get(lookup.ident), False
+    if lookup.stamp is None or copy is None or copy.stamp != lookup.stamp:
+        copy, attached = _attached(lookup), True
+    if copy is None or (copy.good_until is not None and now >= copy.good_until) or (
+            time.monotonic() - copy.taken_at >= cache.ttl):
+        # Outdated: forget it, so the next lookup reads the entry (and whether it may store) again.
+        copies.pop(lookup.ident, None)
         return None
-    copy = cache.local.get("status_pages", {}).get(lookup.ident)
-    if copy is None or copy.stamp != lookup.stamp:
-        copy = _attached(lookup)
-        if copy is None:
-            return None
+    if attached:
         _remember(cache, lookup.ident, copy)
-    if (copy.good_until is not None and now >= copy.good_until) or time.monotonic() - copy.taken_at >= cache.ttl:
-        return None
     return copy.body
 
 
@@ -61,10 +62,9 @@ def keep(cache: ReadCache, ident: object, stamp: str, good_until: datetime | Non
 
 
 def _attached(lookup: Lookup) -> _Copy | None:
-    if lookup.attachment is None:
+    if lookup.attachment is None or lookup.stamp is None:
         return None
     until, _, body = lookup.attachment.partition("|")
-    assert lookup.stamp is not None
     return _Copy(lookup.stamp, datetime.fromisoformat(until) if until else None, body.encode(), time.monotonic())
 
 

@@ -40,13 +40,17 @@ class Prefetch(NamedTuple):
 Wanted = Callable[[Principal], Prefetch | None]
 
 
-def _lookups(cache: ReadCache, first: tuple[str, object], extra: Prefetch | None, pipe: Any = None) -> list[Lookup]:
-    """`first` and `extra` looked up in one round trip."""
-    wanted = [first, *([extra.key] if extra else [])]
-    return cache.lookup_many(wanted, pipe, **_parts(extra))
+def _lookups(cache: ReadCache, first: tuple[str, object], extra: Prefetch | None, *,
+             session_stamp_only: bool = False) -> list[Lookup]:
+    """`first` (the session; only its stamp when this worker holds the token) and `extra`, in one round trip."""
+    parts = _parts(extra)
+    if session_stamp_only:  # only compared with the copy's stamp: neither the entry nor the hold is needed
+        parts["stamps_only"] = [first, *parts.get("stamps_only", [])]
+        parts["no_store"] = [SESSIONS]
+    return cache.lookup_many([first, *([extra.key] if extra else [])], **parts)  # type: ignore[arg-type]
 
 
-def _parts(extra: Prefetch | None) -> dict[str, list[tuple[str, object]]]:
+def _parts(extra: Prefetch | None) -> dict[str, list[Any]]:
     """Which parts of the entry `extra` wants read, as `ReadCache.lookup_many` takes them."""
     if extra is None:
         return {}
@@ -75,7 +79,7 @@ def resolve_token_cached(database: Callable[[], Session], secret_key: str, token
     copy = copies.get(token)
     if copy is not None and time.monotonic() - copy.taken_at < cache.ttl:
         extra = also(copy.principal) if also else None
-        lookups = _lookups(cache, (SESSIONS, copy.principal.session_id), extra)
+        lookups = _lookups(cache, (SESSIONS, copy.principal.session_id), extra, session_stamp_only=True)
         if lookups[0].stamp == copy.stamp:
             if now.timestamp() >= copy.token_expires_at or copy.session_expires_at <= now:
                 raise _expired()
