@@ -11,11 +11,12 @@ batch, commit at once). The one window left: a worker killed after committing "s
 commit that records the answer leaves the row in `sending`; when its lease expires the row becomes
 `unconfirmed` and is not sent again, because neither WeChat nor WeCom (for subscribe messages) lets us
 ask whether it arrived, and the request had almost certainly left ("sending" is committed immediately
-before the bytes are written). If the kill falls in the microseconds between that commit and the write,
-that one push is lost; the student still sees the notification in the app. (The connection is opened
-before that commit.) A kill after the answer came but before the next push's commit (its render, token
-and connect: about a millisecond) also leaves the row `unconfirmed`, although it was delivered. Either
-way each sending thread has at most one row in `sending` whose request may have left.
+before the bytes are written). If the kill falls between that commit and the write (the HTTP client's
+own work on an open connection: a few hundred microseconds, so a random kill lands there now and then), that
+one push is lost, and its row says `unconfirmed`; the student still sees the notification in the app.
+(The connection is opened before that commit.) A kill after the answer came but before the next push's
+commit (its render, token and connect: about a millisecond) also leaves the row `unconfirmed`, although it
+was delivered. Either way each sending thread has at most one row in `sending` whose request may have left.
 
 LIXIAO_WORKER_THREADS (default 1) lets one worker send several pushes at once: each thread sends its share
 of a batch (whole students, so two threads never wait on one consent row) one after another. More pushes
