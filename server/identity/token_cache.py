@@ -56,6 +56,8 @@ def _parts(extra: Prefetch | None) -> dict[str, list[Any]]:
         return {}
     return {"stamps_only": [extra.key] if extra.stamp_only else [],
             "attachments": [extra.key] if extra.attachment else []}
+
+
 MAX_COPIES = 100_000  # per worker; beyond that the copies start over (a few MB at most)
 
 
