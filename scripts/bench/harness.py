@@ -115,10 +115,13 @@ def _status_lines(app: Gunicorn, hello: Gunicorn, opts: Options, tokens_file: Pa
     target = STATUS_RATIO_GOAL * best_hello.rps
     # wrk's delay() waits *after* each answer, so a connection's cycle is the delay plus the answer's latency: a
     # delay of connections/target alone offers less than the target. A short first run measures the latency at
-    # about that load, and the measured run's delay leaves room for it (never below 1 ms).
+    # about that load, and the measured run's delay leaves room for it — but never less than half the cycle, so a
+    # slow probe cannot turn the measured run into a saturated one. The pause lets the saturated rounds' backlog
+    # drain first.
     cycle_ms = opts.connections / target * 1000
+    time.sleep(2)
     probe = _wrk(app.url + STATUS_PATH, opts, "tokens", token_args, seconds=3, delay_ms=cycle_ms)
-    delay_ms = max(1.0, cycle_ms - probe.mean_ms)
+    delay_ms = max(cycle_ms / 2, cycle_ms - probe.mean_ms)
     paced = _wrk(app.url + STATUS_PATH, opts, "tokens", token_args, delay_ms=delay_ms)
     _say(f"paced: offered {target:,.0f} req/s (delay {delay_ms:.1f} ms after each answer; a first run with "
          f"{cycle_ms:.1f} ms got {probe.rps:,.0f} req/s, mean {probe.mean_ms:.1f} ms), got {paced.rps:,.0f} req/s, "
