@@ -7,53 +7,26 @@ tests skip, and fail under CI=true.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.certificates.conftest import ARGS, CHROMIUM, require
+from tests.certificates.conftest import (  # noqa: F401 -- portal is a fixture, shared by importing it
+    ARGS,
+    CHROMIUM,
+    Portal,
+    cas_sign_in,
+    portal,
+    require,
+)
 from tests.conftest import ARTIFACTS
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ARTIFACTS / "web"
 PHONE = {"width": 390, "height": 844}
 BLOCKING = ("serious", "critical")
-
-
-@dataclass
-class Portal:
-    """The app on a loopback port whose public URL names that port, with CAS and WeCom pointing at an emulator."""
-
-    app: Any
-    url: str
-    emulator: Any
-
-
-@pytest.fixture
-def portal(app, settings) -> Iterator[Portal]:
-    """The app served over HTTP beside a CAS emulator, on the test database."""
-    from werkzeug.serving import make_server
-
-    from server.app import create_app
-    from server.emulators.testing import running_emulator
-
-    with running_emulator() as emulator:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        url = f"http://127.0.0.1:{server.server_port}"
-        # Bind first, so every CAS service URL the app builds names the real port.
-        server.app = create_app(settings.with_overrides(
-            public_base_url=url, cas_server_url=emulator.cas_url, wecom_api_base=emulator.url + "qy/cgi-bin/",
-            wecom_oauth_url=emulator.url + "qy/connect/oauth2/authorize"))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield Portal(server.app, url, emulator)
-        server.shutdown()
-        thread.join(5)
-        server.app.extensions["lixiao"].engine.dispose()
 
 
 @pytest.fixture
@@ -91,17 +64,6 @@ def desktop(browser: Any) -> Iterator[Any]:
     page = _page(browser, viewport={"width": 1280, "height": 900})
     yield page
     page.context.close()
-
-
-def sign_in_at_cas(page: Any, portal: Portal, path: str, username: str) -> None:
-    """Open a page that needs a login, log in on the CAS emulator's form, and land back on that page."""
-    page.goto(portal.url + path)
-    page.wait_for_selector("#username")
-    assert page.url.startswith(portal.emulator.cas_url), page.url
-    page.fill("#username", username)
-    page.fill("#password", "demo")
-    page.click("button[type=submit]")
-    page.wait_for_url(portal.url + path)
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from server.identity.models import Staff
-from tests.browser.conftest import SHOTS, check_page, sign_in_at_cas
+from tests.browser.conftest import SHOTS, cas_sign_in, check_page
 from tests.factories import make_batch, make_student
 from tests.web.conftest import set_states
 
@@ -47,7 +47,7 @@ def _download(page, selector: str) -> bytes:
 
 def test_administrator_dashboard_drill_down_and_export(portal, desktop, cohort):
     page = desktop
-    sign_in_at_cas(page, portal, "/admin/progress", "admin")
+    cas_sign_in(page, portal, "/admin/progress", "admin")
     assert page.locator(".chart svg[role=img]").count() == 1
     table = page.inner_text("table")
     assert COLLEGES[0] in table and COLLEGES[1] in table
@@ -99,7 +99,7 @@ def test_administrator_dashboard_drill_down_and_export(portal, desktop, cohort):
 def test_college_viewer_on_a_phone(portal, phone, cohort):
     page = phone
     portal.emulator.add_cas_users({"username": "viewer", "password": "demo", "attributes": {"cn": "学院查看"}})
-    sign_in_at_cas(page, portal, "/admin/progress", "viewer")
+    cas_sign_in(page, portal, "/admin/progress", "viewer")
     assert COLLEGES[1] in page.inner_text("main") and COLLEGES[0] not in page.inner_text("main")
     assert page.locator('nav a[href="/admin/audit"]').count() == 0
     check_page(page, "viewer-1-progress-phone")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from server.certificates.models import Certificate
 from server.clearance.models import Application
-from tests.browser.conftest import SHOTS, check_page, sign_in_at_cas
+from tests.browser.conftest import SHOTS, cas_sign_in, check_page
 from tests.factories import ALL_PASSED, make_batch, make_student, set_records
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ def test_student_path_on_a_phone(portal, phone, session):
     page = phone
 
     # Log in through CAS and read the four items: only the library is red, because the card is active.
-    sign_in_at_cas(page, portal, "/me", student.student_no)
+    cas_sign_in(page, portal, "/me", student.student_no)
     assert page.locator("h1").inner_text().startswith("我的离校")
     assert page.locator("section.item h3").count() == 4
     library = page.locator("#item-library")

@@ -123,7 +123,8 @@ class Portal:
 
 @pytest.fixture
 def portal(app, settings) -> Any:
-    """The app with `public_base_url` naming its real port and CAS pointing at an emulator; same database."""
+    """The app with `public_base_url` naming its real port and CAS and WeCom pointing at an emulator; same
+    database (the certificate and the browser tests share it)."""
     from werkzeug.serving import make_server
 
     from server.app import create_app
@@ -133,7 +134,9 @@ def portal(app, settings) -> Any:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
         # The socket is bound first so every CAS service URL the app builds names the real port.
-        server.app = create_app(settings.with_overrides(public_base_url=url, cas_server_url=emulator.cas_url))
+        server.app = create_app(settings.with_overrides(
+            public_base_url=url, cas_server_url=emulator.cas_url, wecom_api_base=emulator.url + "qy/cgi-bin/",
+            wecom_oauth_url=emulator.url + "qy/connect/oauth2/authorize"))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         yield Portal(server.app, url, emulator)
