@@ -69,24 +69,23 @@ def set_window(session: Session, batch_id: int, *, name: str, opens_at: datetime
 
 def close_early(session: Session, batch_id: int, *, now: datetime, actor: str, origin: str = "") -> Batch:
     """Stop submissions now, before the window ends; closing a closed batch changes nothing."""
-    batch = _get(session, batch_id)
-    if batch.closed_early_at is None:
-        before = _snapshot(batch)
-        batch.closed_early_at = now
-        session.flush()
-        record_audit(session, actor=actor, action="batch.close", entity=f"batch:{batch.id}", before=before,
-                     after=_snapshot(batch), origin=origin)
-    return batch
+    return _set_closed_early(session, batch_id, now, "batch.close", actor=actor, origin=origin)
 
 
 def reopen(session: Session, batch_id: int, *, actor: str, origin: str = "") -> Batch:
     """Undo an early close: the window applies again."""
+    return _set_closed_early(session, batch_id, None, "batch.reopen", actor=actor, origin=origin)
+
+
+def _set_closed_early(session: Session, batch_id: int, closed_at: datetime | None, action: str, *, actor: str,
+                      origin: str) -> Batch:
+    """Close early (a time) or reopen (None), audited; a batch already in that state is left as it is."""
     batch = _get(session, batch_id)
-    if batch.closed_early_at is not None:
+    if (batch.closed_early_at is None) != (closed_at is None):
         before = _snapshot(batch)
-        batch.closed_early_at = None
+        batch.closed_early_at = closed_at
         session.flush()
-        record_audit(session, actor=actor, action="batch.reopen", entity=f"batch:{batch.id}", before=before,
+        record_audit(session, actor=actor, action=action, entity=f"batch:{batch.id}", before=before,
                      after=_snapshot(batch), origin=origin)
     return batch
 
