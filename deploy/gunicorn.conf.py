@@ -6,7 +6,10 @@ LIXIAO_WEB_THREADS (threads per process, default 8), PROMETHEUS_MULTIPROC_DIR (m
 
 import multiprocessing
 import os
+import re
 import shutil
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("LIXIAO_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("LIXIAO_WEB_WORKERS", str(2 * multiprocessing.cpu_count())))
@@ -21,6 +24,21 @@ accesslog = "-"
 # The path without the query string: /bind/cas?token=…, CAS tickets and WeCom codes travel in queries.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 errorlog = "-"
+_CERTIFICATE_TOKEN = re.compile(r"/v/[^\s?]+")
+
+
+class RedactingLogger(Logger):
+    """Nor the certificate token of /v/<token> (the QR code's URL): the scan log keeps only its hash."""
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        """gunicorn's atoms with the token of a certificate path replaced, in the path and the request line."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        for name in ("U", "r"):
+            atoms[name] = _CERTIFICATE_TOKEN.sub("/v/[redacted]", atoms.get(name) or "")
+        return atoms
+
+
+logger_class = RedactingLogger
 
 
 def on_starting(server):  # type: ignore[no-untyped-def]

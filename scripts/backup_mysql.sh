@@ -30,12 +30,13 @@ defaults=()
 mkdir -p "$(dirname "$output")"
 partial=$(mktemp "${output}.partial.XXXXXX")
 trap 'rm -f "$partial"' EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM  # so the EXIT trap removes the partial file
 "$dump" "${defaults[@]}" --host="$host" --port="$port" --user="$user" \
   --single-transaction --routines --triggers --hex-blob --no-tablespaces \
   --default-character-set=utf8mb4 --quick --skip-lock-tables \
   "$database" | gzip -6 > "$partial"
 gzip -t "$partial"
-zcat "$partial" | tail -n 1 | grep -q "Dump completed" || { echo "backup: the dump did not complete" >&2; exit 1; }
+zcat "$partial" | python3 "$(dirname "$0")/dump_inventory.py" >/dev/null || { echo "backup: the dump did not complete" >&2; exit 1; }
 chmod 600 "$partial"  # the dump holds personal data and encrypted department keys
 mv "$partial" "$output"
 trap - EXIT

@@ -50,6 +50,10 @@ def main() -> None:
     os.environ.setdefault("LIXIAO_WECOM_API_BASE", f"{emulator}/qy/cgi-bin/")
     os.environ.setdefault("LIXIAO_CAS_SERVER_URL", f"{emulator}/cas/")
     os.environ.setdefault("LIXIAO_WECOM_OAUTH_URL", f"{emulator}/qy/connect/oauth2/authorize")
+    os.environ.setdefault("LIXIAO_SA_APPID", "wx00000000demosa01")  # the emulated service account (服务号)
+    os.environ.setdefault("LIXIAO_SA_API_BASE", f"{emulator}/sa/")
+    os.environ.setdefault("LIXIAO_SA_OAUTH_URL", f"{emulator}/sa/connect/oauth2/authorize")
+    os.environ.setdefault("LIXIAO_WX_KEYWORDS_FILE", str(VAR / "wechat-keywords.json"))
     VAR.mkdir(parents=True, exist_ok=True)
 
     from server.cli import cli
@@ -60,11 +64,13 @@ def main() -> None:
 
     emulator_proc = subprocess.Popen(
         [sys.executable, "-m", "server.emulators", "--host", "127.0.0.1", "--port", str(args.emulator_port),
-         "--users-file", str(cas_users)],
+         "--users-file", str(cas_users), "--account-templates", "demo"],
         cwd=ROOT,
     )
     try:
         _wait_for(f"{emulator}/_control/cas/users")
+        # The demo account's templates have their own keyword keys, as a real account's do: map them by name.
+        cli.main(["wechat-templates", "sync"], standalone_mode=False)
         serve(args.port, emulator)
     finally:
         emulator_proc.send_signal(signal.SIGTERM)
@@ -111,11 +117,28 @@ def _announce_pushes(app, emulator: str) -> None:  # type: ignore[no-untyped-def
         numbers = prepare_demo_pushes(session, state.settings, emulator, utcnow())
     if numbers:
         print(PUSH_BANNER.format(students=", ".join(numbers), emulator=emulator), flush=True)
+        _announce_follower(app, emulator, numbers[0])
+
+
+def _announce_follower(app, emulator: str, student_no: str) -> None:  # type: ignore[no-untyped-def]
+    from server.messaging.service_account_demo import prepare_demo_follower
+    from server.timeutil import utcnow
+
+    state = app.extensions["lixiao"]
+    with state.sessions() as session:
+        openid = prepare_demo_follower(session, state.settings, emulator, student_no, utcnow())
+    if openid:
+        print(FOLLOW_BANNER.format(student=student_no, openid=openid, emulator=emulator), flush=True)
 
 
 PUSH_BANNER = """  Pushes: students {students} are bound to WeChat and allowed pushes.
   Clear one of their red items (as an operator) and the push appears at {emulator}/_control/messages
   (the push worker runs inside this process).
+"""
+
+FOLLOW_BANNER = """  Service account: student {student} follows it (openid {openid}); their pushes arrive as
+  template messages that open the mini-program: {emulator}/_control/messages?platform=service_account
+  Follow/unfollow by hand: POST {emulator}/_control/sa/follow (or /unfollow) with {{"openid": "..."}}.
 """
 
 BANNER = """

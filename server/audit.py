@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from server.db import Base, UTCDateTime, insert_rows
+from server.db import Base, UTCDateTime, insert_rows, table_of
 from server.timeutil import utcnow
 
 
@@ -57,4 +57,4 @@ def record_audits(session: Session, rows: list[tuple[Any, ...]]) -> None:
     """Add many audit rows to the caller's transaction with one executemany (bulk imports write one per change)."""
     if rows:
         at = (utcnow(),)  # one stamp for the statement, as one flush would give
-        insert_rows(session, AuditEntry.__table__, ("at", *AUDIT_COLUMNS), [at + row for row in rows])  # type: ignore[arg-type]
+        insert_rows(session, table_of(AuditEntry), ("at", *AUDIT_COLUMNS), [at + row for row in rows])

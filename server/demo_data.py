@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.certificates.service import issue_certificate
-from server.clearance import departments
 from server.clearance.models import Application, Batch, Student
-from server.clearance.records import observe, sync_item_states, write_record
-from server.clearance.rules import ITEM_KEYS, evaluate
+from server.clearance.records import sync_item_states, write_record
+from server.clearance.rules import Judge
 from server.identity.models import Staff
+from server.items import registry
 from server.settings import Settings
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
@@ -33,8 +33,8 @@ COLLEGES = {
     "外国语言文化学院": ["外国语言学及应用语言学", "翻译"],
     "马克思主义学院": ["马克思主义基本原理"],
 }
-BUILDINGS = ["竹园1号楼", "竹园3号楼", "松园2号楼", "桃园5号楼", "梅园4号楼", "研究生公寓A栋"]
 SUPERVISORS = ["导师甲", "导师乙", "导师丙", "导师丁", "导师戊", "导师己"]
+# (username, name, role, department, college); every item's department has an operator named by its key.
 STAFF = [
     ("admin", "管理员（演示）", "admin", None, None),
     ("library", "图书馆操作员（演示）", "operator", "library", None),
@@ -43,29 +43,10 @@ STAFF = [
     ("finance", "财务操作员（演示）", "operator", "finance", None),
     ("counter", "窗口人员（演示）", "counter", None, None),
     ("viewer", "学院查看员（演示）", "viewer", None, "计算机科学与技术学院"),
+    ("college", "学院秘书（演示）", "secretary", None, "计算机科学与技术学院"),  # signs the college item, when on
 ]
 DEMO_PASSWORD = "demo"  # noqa: S105 -- the documented demo password of the CAS emulator
 FIRST_NUMBER = 2099000001
-
-# Library variants: (weight, fields). Every row of the seed's library rule appears.
-LIBRARY = [
-    (30, dict(owed_books=0, owed_fees_cents=0, violations=0, card_status="cancelled", thesis_status="approved")),
-    (8, dict(owed_books=2, owed_fees_cents=0, violations=0, card_status="active", thesis_status="approved")),
-    (5, dict(owed_books=0, owed_fees_cents=1250, violations=0, card_status="active", thesis_status="approved")),
-    (4, dict(owed_books=0, owed_fees_cents=0, violations=1, card_status="active", thesis_status="approved")),
-    (12, dict(owed_books=0, owed_fees_cents=0, violations=0, card_status="active", thesis_status="approved")),
-    (5, dict(owed_books=0, owed_fees_cents=0, violations=0, card_status="cancelled", thesis_status="submitted")),
-    (3, dict(owed_books=0, owed_fees_cents=0, violations=0, card_status="cancelled", thesis_status="rejected")),
-    (4, dict(owed_books=0, owed_fees_cents=0, violations=0, card_status="active", thesis_status="not_submitted")),
-]
-ARCHIVES = [(40, "reviewed"), (8, "received"), (10, "not_submitted")]
-FINANCE = [
-    (30, None),  # answered, no fee data at all: passes
-    (15, dict(arrears_cents=0, fee_items=[{"name": "学费", "due_cents": 800000, "paid_cents": 800000}])),
-    (8, dict(arrears_cents=250000, fee_items=[{"name": "学费", "due_cents": 800000, "paid_cents": 550000}])),
-    (3, dict(arrears_cents=12000, fee_items=[{"name": "住宿费", "due_cents": 120000, "paid_cents": 108000}])),
-]
-
 
 @dataclass(frozen=True)
 class DemoCohort:
@@ -73,10 +54,6 @@ class DemoCohort:
 
     students: int
     cas_users: list[dict[str, Any]]
-
-
-def _pick(rng: random.Random, table: list[tuple[int, Any]]) -> Any:
-    return rng.choices([v for _, v in table], weights=[w for w, _ in table])[0]
 
 
 def _names() -> Iterator[str]:
@@ -101,8 +78,8 @@ def fill_demo_data(session: Session, settings: Settings, *, now: datetime, count
                    seed: int = 2027) -> DemoCohort:
     """Fill an empty database with the demo cohort; refuses to touch a database that has students."""
     if session.scalar(select(func.count()).select_from(Student)):
-        students = list(session.scalars(select(Student)).all())
-        return DemoCohort(len(students), demo_cas_users(students))
+        existing = list(session.scalars(select(Student)).all())
+        return DemoCohort(len(existing), demo_cas_users(existing))
     rng = random.Random(seed)
     open_batch = Batch(name="2027年6月毕业研究生", opens_at=now - timedelta(days=7), closes_at=now + timedelta(days=60))
     closed_batch = Batch(name="2026年12月毕业研究生", opens_at=now - timedelta(days=200),
@@ -126,46 +103,33 @@ def fill_demo_data(session: Session, settings: Settings, *, now: datetime, count
         students.append(student)
     session.flush()
     batch_names = {open_batch.id: open_batch.name, closed_batch.id: closed_batch.name}
+    # Each item draws from a random stream of its own, so turning an item on leaves the others' states as they were.
+    streams = {item.key: random.Random(f"{seed}:{item.key}") for item in registry.active(settings)}
+    judge = Judge.of(settings, {}, now)
     for i, student in enumerate(students):
-        _fill_records(session, settings, student, i, rng, now, batch_names)
+        _fill_records(session, settings, judge, student, i, rng, streams, now, batch_names)
     session.flush()
     return DemoCohort(len(students), demo_cas_users(students))
 
 
-def _fill_records(session: Session, settings: Settings, student: Student, i: int, rng: random.Random,
-                  now: datetime, batch_names: dict[int, str]) -> None:
+def _fill_records(session: Session, settings: Settings, judge: Judge, student: Student, i: int, rng: random.Random,
+                  streams: dict[str, random.Random], now: datetime, batch_names: dict[int, str]) -> None:
     read_at = now - timedelta(hours=rng.randint(1, 20))
     everything_passes = i % 10 == 1 or i % 10 == 2  # a fifth of the cohort is clear (some already submitted)
-    library = LIBRARY[0][1] if everything_passes else _pick(rng, LIBRARY)
-    archives = "reviewed" if everything_passes else _pick(rng, ARCHIVES)
-    finance = None if everything_passes else _pick(rng, FINANCE)
-    rows = {}
-    rows["library"], _ = write_record(session, student, "library", dict(library), source="local", now=read_at,
-                                      actor="system:demo", load=False)
-    rows["archives"], _ = write_record(session, student, "archives", {"thesis_status": archives}, source="local",
-                                       now=read_at, actor="system:demo", load=False)
-    if student.lived_on_campus:
-        moved_out = everything_passes or rng.random() < 0.6
-        values = {"building": rng.choice(BUILDINGS),
-                  "move_out_date": (now - timedelta(days=rng.randint(0, 5))).date() if moved_out else None,
-                  "move_out_handler": "公寓管理员（演示）" if moved_out else None}
-        rows["apartment"], _ = write_record(session, student, "apartment", values, source="local", now=read_at,
-                                            actor="system:demo", load=False)
-    else:
-        rows["apartment"] = None
-    if finance is not None:
-        rows["finance"], _ = write_record(session, student, "finance", dict(finance), source="local", now=read_at,
-                                          actor="system:demo", load=False)
-    else:
-        rows["finance"] = None
-    if i % 23 == 5:  # the library system failed for these students: grey "暂不可查"
-        rows["library"].failed_at = now - timedelta(minutes=3)
-        rows["library"].fail_reason = "demo: library system timed out"
-    if i % 29 == 7:  # the finance system does not know these students
-        rows["finance"], _ = write_record(session, student, "finance", None, source="local", now=read_at,
-                                          actor="system:demo", existing=rows["finance"], load=False)
-    items = [evaluate(k, observe(k, rows[k], student, False), departments.office(settings, k),
-                      departments.limits(settings, k), now) for k in ITEM_KEYS]
+    rows: dict[str, Any] = {}
+    for item in judge.items:
+        state = item.demo(streams[item.key], student, i, everything_passes, now)
+        rows[item.key] = None
+        if state.values is not None:
+            rows[item.key], _ = write_record(session, student, item.key, dict(state.values), source="local",
+                                             now=read_at, actor="system:demo", load=False)
+        if state.unknown:
+            rows[item.key], _ = write_record(session, student, item.key, None, source="local", now=read_at,
+                                             actor="system:demo", existing=rows[item.key], load=False)
+        if state.failed and rows[item.key] is not None:  # the system failed when last asked: grey "暂不可查"
+            rows[item.key].failed_at = now - timedelta(minutes=3)
+            rows[item.key].fail_reason = f"demo: {item.key} system timed out"
+    items = judge.all(student, rows)
     sync_item_states(session, student, items, cause="demo", now=now, states={}, record_transitions=False)
     if everything_passes and i % 10 == 2 and i % 3 == 0 and student.batch_id is not None:
         snapshot = {"batch_name": batch_names[student.batch_id],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -40,6 +41,8 @@ class ErrorCode(StrEnum):
     ALREADY_SUBMITTED = "ALREADY_SUBMITTED"
     ALREADY_HANDED_OVER = "ALREADY_HANDED_OVER"
     ALREADY_REVOKED = "ALREADY_REVOKED"
+    ALREADY_REISSUED = "ALREADY_REISSUED"
+    CERTIFICATE_NOT_REVOKED = "CERTIFICATE_NOT_REVOKED"
     ALREADY_BOUND = "ALREADY_BOUND"
     CONFLICT = "CONFLICT"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
@@ -93,12 +96,21 @@ class ErrorDetail(BaseModel):
     handed_over: list[dict[str, Any]] | None = None
     revoked_reason: str | None = None
     rows: list[dict[str, Any]] | None = None
+    outcome: dict[str, Any] | None = None  # REPLAYED_REQUEST: the original's {status, body}; null if unfinished
 
 
 class ErrorOut(BaseModel):
     """Every error the API answers with."""
 
     error: ErrorDetail
+
+
+Responses = dict[str | int | HTTPStatus, type[BaseModel] | dict[Any, Any] | None]
+
+
+def error_responses(*codes: int) -> Responses:
+    """The error answers a blueprint documents: every one is the same envelope."""
+    return {code: ErrorOut for code in codes}
 
 
 def not_found(what: str = "资源", what_en: str = "resource") -> ApiError:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from server.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+HELD_REASONS = ("platform_held", "keywords_missing")  # messaging/delivery.py
 OUTBOX_STATUSES = ("pending", "sending", "sent", "unconfirmed", "skipped", "refused", "failed")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -47,6 +48,8 @@ class DatabaseGauges(Collector):
                 for key, failed in _failed_records(conn).items():
                     sources.add_metric([key], failed)
                 by_status, oldest = _outbox(conn)
+                by_reason = _held(conn)
+                resent = _resent(conn)
         except Exception as exc:  # metrics must never take the service down
             log.warning("metrics gauges unavailable: %s", type(exc).__name__)
             return
@@ -58,18 +61,48 @@ class DatabaseGauges(Collector):
                                 value=by_status.get("pending", 0) + by_status.get("sending", 0))
         yield GaugeMetricFamily("lixiao_outbox_oldest_pending_seconds",
                                 "Age of the oldest pending push event (0 when none)", value=oldest)
+        held = GaugeMetricFamily("lixiao_outbox_held", "Pending pushes held until ops fix a cause (alert on > 0)",
+                                 labels=["reason"])
+        for reason in HELD_REASONS:
+            held.add_metric([reason], by_reason.get(reason, 0))
+        yield held
+        again = GaugeMetricFamily("lixiao_outbox_resent_events",
+                                  "Push events an administrator sent again, by their status now", labels=["status"])
+        for status in sorted(set(OUTBOX_STATUSES) | set(resent)):
+            again.add_metric([status], resent.get(status, 0))
+        yield again
+
+
+class KeywordGauges(Collector):
+    """Keywords of the account's subscribe templates that no key maps to (messaging/keywords.py)."""
+
+    def __init__(self, settings: Callable[[], Any]) -> None:
+        self.settings = settings
+
+    def collect(self) -> Iterator[Metric]:
+        """One series per event of templates_msg; 0 when every keyword is mapped."""
+        from server.messaging.keywords import missing_now
+        from server.messaging.templates import get_templates
+
+        gauge = GaugeMetricFamily("lixiao_subscribe_keywords_missing",
+                                  "Keywords an event's subscribe template needs and the account's template lacks",
+                                  labels=["event"])
+        gaps = missing_now(self.settings())
+        for event in sorted(get_templates()):
+            gauge.add_metric([event], len(gaps.get(event, [])))
+        yield gauge
 
 
 def _failed_records(conn: Connection) -> dict[str, int]:
-    from server.clearance.models import RECORD_MODELS
+    from server.items import registry
 
     return {key: int(conn.execute(select(func.count()).select_from(model).where(
         model.failed_at.is_not(None), or_(model.read_at.is_(None), model.failed_at >= model.read_at))).scalar_one())
-        for key, model in RECORD_MODELS.items()}
+        for key, model in ((key, item.record) for key, item in registry.known().items())}
 
 
 def _outbox(conn: Connection) -> tuple[dict[str, int], float]:
-    from server.messaging.models import OutboxEvent
+    from server.clearance.events import OutboxEvent
 
     by_status = {str(s): int(n) for s, n in conn.execute(
         select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status)).all()}
@@ -81,10 +114,27 @@ def _outbox(conn: Connection) -> tuple[dict[str, int], float]:
     return by_status, max(0.0, (utcnow() - oldest).total_seconds())
 
 
+def _held(conn: Connection) -> dict[str, int]:
+    from server.clearance.events import OutboxEvent
+
+    return {str(r): int(n) for r, n in conn.execute(
+        select(OutboxEvent.reason, func.count()).where(OutboxEvent.status == "pending",
+                                                       OutboxEvent.reason.in_(HELD_REASONS))
+        .group_by(OutboxEvent.reason)).all()}
+
+
+def _resent(conn: Connection) -> dict[str, int]:
+    from server.clearance.events import OutboxEvent
+
+    return {str(s): int(n) for s, n in conn.execute(
+        select(OutboxEvent.status, func.count()).where(OutboxEvent.resent_at.is_not(None))
+        .group_by(OutboxEvent.status)).all()}
+
+
 class Metrics:
     """The app's metrics, in a registry of its own (several apps may live in one test process)."""
 
-    def __init__(self, engine: Callable[[], Engine]) -> None:
+    def __init__(self, engine: Callable[[], Engine], settings: Callable[[], Any] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.latency = Histogram("lixiao_request_seconds", "Request latency", ["method", "endpoint", "status"],
                                  registry=self.registry, buckets=BUCKETS)
@@ -92,6 +142,9 @@ class Metrics:
                               registry=self.registry)
         self.database = DatabaseGauges(engine)
         self.registry.register(self.database)
+        self.keywords = KeywordGauges(settings) if settings is not None else None
+        if self.keywords is not None:
+            self.registry.register(self.keywords)
         self._children: dict[tuple[str, str, int], Any] = {}  # endpoints are route rules: a bounded set
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
@@ -113,4 +166,6 @@ class Metrics:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(self.database)
+        if self.keywords is not None:
+            registry.register(self.keywords)
         return generate_latest(registry)

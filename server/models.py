@@ -1,26 +1,21 @@
-"""Every model, imported once so Alembic and create_all see the whole schema."""
+"""Every model, imported once so Alembic and create_all see the whole schema (items' records included)."""
 
 from server.audit import AuditEntry
 from server.certificates.models import Certificate, CertificateScan, Handover
-from server.clearance.models import (
-    ApartmentRecord,
-    Application,
-    ArchivesRecord,
-    Batch,
-    FinanceRecord,
-    ItemState,
-    LibraryRecord,
-    Student,
-    Transition,
-)
+from server.clearance.events import OutboxEvent
+from server.clearance.models import Application, Batch, ItemState, Student, Transition
 from server.db import Base
 from server.departments.models import DepartmentCredential
 from server.identity.models import ApiSession, Staff, WechatBinding
-from server.messaging.models import JobRun, OutboxEvent, SubscriptionConsent, WecomRecipient
+from server.items import registry
+from server.messaging.followers import MiniProgramUnionid, ServiceAccountFollower
+from server.messaging.models import JobRun, SubscriptionConsent, WecomRecipient
+
+RECORDS = [item.record for item in registry.known().values()]  # every item's record, on or off
 
 __all__ = [
-    "ApartmentRecord", "ApiSession", "Application", "ArchivesRecord", "AuditEntry", "Base", "Batch",
-    "Certificate", "CertificateScan", "DepartmentCredential", "FinanceRecord", "Handover", "ItemState", "JobRun",
-    "LibraryRecord", "OutboxEvent", "Staff", "Student", "SubscriptionConsent", "Transition", "WechatBinding",
-    "WecomRecipient",
+    "RECORDS", "ApiSession", "Application", "AuditEntry", "Base", "Batch", "Certificate", "CertificateScan",
+    "DepartmentCredential", "Handover", "ItemState", "JobRun", "MiniProgramUnionid", "OutboxEvent",
+    "ServiceAccountFollower", "Staff", "Student",
+    "SubscriptionConsent", "Transition", "WechatBinding", "WecomRecipient",
 ]

@@ -14,14 +14,20 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from server.settings import SettingsError
+
 CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
 
 
 def make_redis(url: str) -> redis.Redis:
     """A client with short timeouts; fakeredis when `url` is empty (embedded default)."""
     if not url:
-        import fakeredis
-
+        try:
+            import fakeredis
+        except ModuleNotFoundError as exc:  # production's lock (requirements.lock) does not ship the stand-in
+            raise SettingsError("LIXIAO_REDIS_URL is empty and the in-process stand-in (fakeredis, "
+                                "requirements-demo.txt) is not installed: point LIXIAO_REDIS_URL at a Redis server"
+                                ) from exc
         return fakeredis.FakeRedis(decode_responses=True)
     # One quick retry only: redis-py's default backoff would hold every request ~4 s while Redis is down.
     options: dict[str, Any] = {"decode_responses": True, "socket_timeout": 0.5, "socket_connect_timeout": 0.5,

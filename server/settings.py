@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-DEPARTMENTS = ("library", "archives", "apartment", "finance")
 SOURCE_KINDS = ("local", "fake", "http")
+HTTP_FRESHNESS_HOURS = 0.1  # six minutes: a live system is re-read at most this long after its last read
 DEFAULT_SECRET = "dev-secret-not-for-production"  # noqa: S105 -- the production check refuses it
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,13 +23,18 @@ class SettingsError(RuntimeError):
 
 @dataclass(frozen=True)
 class DepartmentSettings:
-    """Where one department's records come from and how to reach its office."""
+    """Where one item's records come from and how to reach its office (empty place and phone: the item's own
+    default place, and the help line)."""
 
     source: str = "local"
     url: str = ""
     api_key: str = field(default="", repr=False)  # never in a repr, so never in a log line
     timeout_seconds: float = 2.0
-    freshness_hours: float = 0.0  # 0 means records never go stale (the department pushes changes)
+    # The outer bound on a record's age (0: never stale, for records kept in Lixiao). A pulled record older than
+    # this is read again when the student's page is viewed, on submission, and by the worker (from half of it);
+    # if that read fails it is `unavailable`, never judged on old data. An http source defaults to
+    # HTTP_FRESHNESS_HOURS and may not be 0 (it would be read once and never again).
+    freshness_hours: float = 0.0
     place: str = ""
     place_en: str = ""
     phone: str = ""
@@ -61,9 +68,17 @@ class Settings:
     wx_jssdk_url: str = ""
     cas_server_url: str = "http://127.0.0.1:8001/cas/"
     cas_version: int = 3
+    # CAS attributes (docs/identity.md). Which one carries the student number when CAS's principal is a login
+    # alias (e.g. "xh"; empty: the principal is the number); staff always match by principal. Name and college
+    # attributes (comma-separated, first present wins; empty: not compared) are checked against the roster,
+    # which stays the truth: a difference is recorded for staff.
+    cas_student_no_attribute: str = ""
+    cas_name_attributes: str = "cn,displayName"
+    cas_college_attributes: str = ""
     outside_timeout_seconds: float = 3.0
     rate_limit_per_ip: int = 120  # login/bind requests per minute from one address (campus NAT: keep generous)
     rate_limit_per_key: int = 10  # per minute for one login code, one token or one username
+    counter_verify_per_minute: int = 60  # certificate checks per minute by one counter staff member (page and API)
     # PEM; empty in development: generated once into certificate_key_file
     certificate_private_key: str = field(default="", repr=False)
     certificate_key_file: str = str(PROJECT_ROOT / "var" / "certificate-signing-key.pem")  # development only
@@ -76,6 +91,10 @@ class Settings:
     wx_template_all_passed: str = "demo-tmpl-all-passed"
     wx_template_certificate_issued: str = "demo-tmpl-certificate-issued"
     wx_template_batch_closing_reminder: str = "demo-tmpl-batch-closing-reminder"
+    # JSON event -> {keyword name -> the account template's key}, written by `server.cli wechat-templates sync`
+    # (server/messaging/keywords.py); empty or absent: templates_msg's keys, except in production (none).
+    wx_keywords_file: str = ""
+    wx_template_wechat_bound: str = "demo-tmpl-wechat-bound"
     outbox_lease_seconds: int = 60  # a claimed push belongs to its worker this long (renewed per send)
     outbox_batch_size: int = 20
     outbox_max_attempts: int = 10
@@ -86,11 +105,33 @@ class Settings:
     wecom_per_user_per_hour: int = 1000
     reminder_days: str = "3,1"  # remind students who have not submitted this many days before a batch closes
     reminder_interval_seconds: int = 3600
-    refresh_interval_seconds: int = 600  # how often the worker re-reads stale records of pulled sources
+    refresh_interval_seconds: int = 120  # how often the worker re-reads pulled records past half their freshness
     refresh_batch_limit: int = 200
-    read_cache_seconds: int = 300  # sessions and clearance rows cached in Redis for the status page; 0 turns it off
+    # Status pages kept (server/readcache/) at most this long after being made from the database: the bound for
+    # writes made outside Lixiao (a DBA's UPDATE); Lixiao's own writes show at once. 0 turns the cache off.
+    read_cache_seconds: int = 60
+    # A hung database costs a request at most about twice this before the 503 envelope (server/db.py).
+    database_timeout_seconds: float = 2.0
+    # The most one page waits for departmental systems altogether (each is also held to its own timeout).
+    source_budget_seconds: float = 2.0
     testing: bool = False
-    departments: Mapping[str, DepartmentSettings] = field(default_factory=lambda: default_departments())
+    # The clearance items, in order (LIXIAO_ITEMS, comma-separated); empty: those on by default (server/items/).
+    items: tuple[str, ...] = ()
+    # Per item, from LIXIAO_<ITEM>_SOURCE, _URL, _PLACE …; an item with none set takes DepartmentSettings().
+    departments: Mapping[str, DepartmentSettings] = field(default_factory=dict)
+    # The university's service account (服务号) for template messages (docs/OPERATIONS.md): off until
+    # LIXIAO_SA_APPID is set (the demo sets the emulator's, wx00000000demosa01); the other defaults are the emulator's.
+    sa_appid: str = ""
+    sa_secret: str = field(default="demo-service-account-secret", repr=False)  # refused in production
+    sa_api_base: str = "http://127.0.0.1:8001/sa/"  # real: https://api.weixin.qq.com/
+    # Real: https://open.weixin.qq.com/connect/oauth2/authorize ; the default is the emulator's.
+    sa_oauth_url: str = "http://127.0.0.1:8001/sa/connect/oauth2/authorize"
+    sa_callback_token: str = field(default="demo-sa-callback-token", repr=False)  # the console's 令牌(Token)
+    sa_aes_key: str = field(default="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", repr=False)  # EncodingAESKey
+    sa_templates_file: str = str(PROJECT_ROOT / "templates_msg" / "service_account.demo.json")  # event -> template
+    sa_daily_limit: int = 100_000  # template messages per day the account may send (its console shows the quota)
+    # Event keys whose subscribe templates are long-term (长期订阅, education category): consent is not used up.
+    wx_long_term_templates: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -98,49 +139,48 @@ class Settings:
         return self.env == "production"
 
     def department(self, key: str) -> DepartmentSettings:
-        """The settings of one department."""
-        return self.departments[key]
+        """The settings of one item's department."""
+        return self.departments.get(key) or _NO_SETTINGS
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some fields replaced (tests use this)."""
         return replace(self, **overrides)
 
 
-_DEPARTMENT_DEFAULTS: dict[str, dict[str, str]] = {
-    "library": {"place": "图书馆一楼总服务台", "place_en": "Library, ground-floor service desk"},
-    "archives": {"place": "档案馆 101 室", "place_en": "Archives, room 101"},
-    "apartment": {"place": "所住宿舍楼的公寓管理员处", "place_en": "The apartment manager of your building"},
-    "finance": {"place": "财务资产部收费窗口", "place_en": "Finance office, fee counter"},
-}
-
-
-def default_departments() -> dict[str, DepartmentSettings]:
-    """Every department on local records, with its office's default place."""
-    return {key: DepartmentSettings(place=d["place"], place_en=d["place_en"], phone="0516-00000000")
-            for key, d in _DEPARTMENT_DEFAULTS.items()}
+_NO_SETTINGS = DepartmentSettings()
+# LIXIAO_<ITEM>_<SETTING>: the item key is one word (settings.py names no item: server/items/ does).
+_DEPARTMENT_VARIABLE = re.compile(r"LIXIAO_([A-Z][A-Z0-9]*)_(SOURCE|URL|API_KEY|TIMEOUT_SECONDS|FRESHNESS_HOURS|"
+                                  r"PLACE|PLACE_EN|PHONE)")
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _department_from_env(key: str, env: Mapping[str, str]) -> DepartmentSettings:
-    prefix = f"LIXIAO_{key.upper()}_"
-    defaults = _DEPARTMENT_DEFAULTS[key]
+def items_from_env(env: Mapping[str, str]) -> tuple[str, ...]:
+    """LIXIAO_ITEMS as item keys (empty: the default items)."""
+    return tuple(part.strip().lower() for part in env.get("LIXIAO_ITEMS", "").split(",") if part.strip())
 
-    def get(name: str, default: str = "") -> str:
-        return env.get(prefix + name, default)
 
-    return DepartmentSettings(
-        source=get("SOURCE", "local"),
-        url=get("URL"),
-        api_key=get("API_KEY"),
-        timeout_seconds=float(get("TIMEOUT_SECONDS", "2.0")),
-        freshness_hours=float(get("FRESHNESS_HOURS", "0")),
-        place=get("PLACE", defaults["place"]),
-        place_en=get("PLACE_EN", defaults["place_en"]),
-        phone=get("PHONE", "0516-00000000"),
-    )
+def departments_from_env(env: Mapping[str, str]) -> dict[str, DepartmentSettings]:
+    """Every item's department settings that the environment sets, by item key."""
+    found: dict[str, dict[str, str]] = {}
+    taken = set(_ENV_NAMES.values())
+    for name, value in env.items():
+        match = _DEPARTMENT_VARIABLE.fullmatch(name)
+        if match and name not in taken:
+            found.setdefault(match.group(1).lower(), {})[match.group(2)] = value
+    return {key: DepartmentSettings(
+        source=got.get("SOURCE", "local"),
+        url=got.get("URL", ""),
+        api_key=got.get("API_KEY", ""),
+        timeout_seconds=float(got.get("TIMEOUT_SECONDS", "2.0")),
+        freshness_hours=float(got.get("FRESHNESS_HOURS",
+                                      str(HTTP_FRESHNESS_HOURS) if got.get("SOURCE") == "http" else "0")),
+        place=got.get("PLACE", ""),
+        place_en=got.get("PLACE_EN", ""),
+        phone=got.get("PHONE", ""),
+    ) for key, got in found.items()}
 
 
 _ENV_NAMES: dict[str, str] = {
@@ -164,9 +204,13 @@ _ENV_NAMES: dict[str, str] = {
     "wx_jssdk_url": "LIXIAO_WX_JSSDK_URL",
     "cas_server_url": "LIXIAO_CAS_SERVER_URL",
     "cas_version": "LIXIAO_CAS_VERSION",
+    "cas_student_no_attribute": "LIXIAO_CAS_STUDENT_NO_ATTRIBUTE",
+    "cas_name_attributes": "LIXIAO_CAS_NAME_ATTRIBUTES",
+    "cas_college_attributes": "LIXIAO_CAS_COLLEGE_ATTRIBUTES",
     "outside_timeout_seconds": "LIXIAO_OUTSIDE_TIMEOUT_SECONDS",
     "rate_limit_per_ip": "LIXIAO_RATE_LIMIT_PER_IP",
     "rate_limit_per_key": "LIXIAO_RATE_LIMIT_PER_KEY",
+    "counter_verify_per_minute": "LIXIAO_COUNTER_VERIFY_PER_MINUTE",
     "certificate_private_key": "LIXIAO_CERTIFICATE_PRIVATE_KEY",
     "certificate_key_file": "LIXIAO_CERTIFICATE_KEY_FILE",
     "certificate_retired_public_keys": "LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS",
@@ -176,6 +220,8 @@ _ENV_NAMES: dict[str, str] = {
     "wx_template_all_passed": "LIXIAO_WX_TEMPLATE_ALL_PASSED",
     "wx_template_certificate_issued": "LIXIAO_WX_TEMPLATE_CERTIFICATE_ISSUED",
     "wx_template_batch_closing_reminder": "LIXIAO_WX_TEMPLATE_BATCH_CLOSING_REMINDER",
+    "wx_keywords_file": "LIXIAO_WX_KEYWORDS_FILE",
+    "wx_template_wechat_bound": "LIXIAO_WX_TEMPLATE_WECHAT_BOUND",
     "outbox_lease_seconds": "LIXIAO_OUTBOX_LEASE_SECONDS",
     "outbox_batch_size": "LIXIAO_OUTBOX_BATCH_SIZE",
     "outbox_max_attempts": "LIXIAO_OUTBOX_MAX_ATTEMPTS",
@@ -189,6 +235,17 @@ _ENV_NAMES: dict[str, str] = {
     "refresh_interval_seconds": "LIXIAO_REFRESH_INTERVAL_SECONDS",
     "refresh_batch_limit": "LIXIAO_REFRESH_BATCH_LIMIT",
     "read_cache_seconds": "LIXIAO_READ_CACHE_SECONDS",
+    "sa_appid": "LIXIAO_SA_APPID",
+    "sa_secret": "LIXIAO_SA_SECRET",
+    "sa_api_base": "LIXIAO_SA_API_BASE",
+    "sa_oauth_url": "LIXIAO_SA_OAUTH_URL",
+    "sa_callback_token": "LIXIAO_SA_CALLBACK_TOKEN",
+    "sa_aes_key": "LIXIAO_SA_AES_KEY",
+    "sa_templates_file": "LIXIAO_SA_TEMPLATES_FILE",
+    "sa_daily_limit": "LIXIAO_SA_DAILY_LIMIT",
+    "wx_long_term_templates": "LIXIAO_WX_LONG_TERM_TEMPLATES",
+    "database_timeout_seconds": "LIXIAO_DATABASE_TIMEOUT_SECONDS",
+    "source_budget_seconds": "LIXIAO_SOURCE_BUDGET_SECONDS",
 }
 
 
@@ -206,10 +263,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise SettingsError(f"{var} must be a number, got {raw!r}") from exc
     try:
-        departments = {d: _department_from_env(d, env) for d in DEPARTMENTS}
+        departments = departments_from_env(env)
     except ValueError as exc:
         raise SettingsError(f"a department setting is not a number: {exc}") from exc
-    settings = Settings(**values, departments=departments, testing=_bool(env.get("LIXIAO_TESTING", "")))
+    settings = Settings(**values, items=items_from_env(env), departments=departments,
+                        testing=_bool(env.get("LIXIAO_TESTING", "")))
     check_settings(settings)
     return settings
 
@@ -221,15 +279,20 @@ def check_settings(settings: Settings) -> None:
     except ValueError as exc:
         raise SettingsError(f"LIXIAO_REMINDER_DAYS must be comma-separated whole days, got {settings.reminder_days!r}"
                             ) from exc
-    if not 0 <= settings.read_cache_seconds <= 3600:
-        raise SettingsError("LIXIAO_READ_CACHE_SECONDS must be between 0 (off) and 3600")
+    if not 0 <= settings.read_cache_seconds <= 60:
+        raise SettingsError("LIXIAO_READ_CACHE_SECONDS must be between 0 (off) and 60: it bounds how long a change "
+                            "made outside Lixiao (raw SQL) can stay unseen")
+    if not 0.5 <= settings.database_timeout_seconds <= 30 or not 0.1 <= settings.source_budget_seconds <= 30:
+        raise SettingsError("LIXIAO_DATABASE_TIMEOUT_SECONDS must be 0.5-30 and LIXIAO_SOURCE_BUDGET_SECONDS 0.1-30")
     for key, dept in settings.departments.items():
         if dept.source not in SOURCE_KINDS:
             raise SettingsError(f"LIXIAO_{key.upper()}_SOURCE must be one of {SOURCE_KINDS}, got {dept.source!r}")
         if dept.source == "http" and not dept.url:
             raise SettingsError(f"LIXIAO_{key.upper()}_URL is required when its source is http")
+        if dept.source == "http" and dept.freshness_hours <= 0:
+            raise SettingsError(f"LIXIAO_{key.upper()}_FRESHNESS_HOURS must be more than 0 for an http source "
+                                f"(default {HTTP_FRESHNESS_HOURS}): its records would be read once and never again")
     _check_identity(settings)
-    _check_certificate_keys(settings)
     if not settings.is_production:
         return
     problems = []
@@ -245,10 +308,7 @@ def check_settings(settings: Settings) -> None:
         problems.append("LIXIAO_WX_SECRET and LIXIAO_WECOM_SECRET must be the real platform secrets")
     problems += [f"{var} must be the template id from the mini-program console" for name, var in _ENV_NAMES.items()
                  if name.startswith("wx_template_") and getattr(settings, name).startswith("demo-")]
-    emulator_hosts = ("127.0.0.1:8001", "localhost:8001")
-    for name in ("wx_api_base", "wecom_api_base", "wecom_oauth_url", "cas_server_url"):
-        if any(host in getattr(settings, name) for host in emulator_hosts):
-            problems.append(f"{_ENV_NAMES[name]} points at the emulator")
+    problems += _unsafe_urls(settings)
     if not settings.certificate_private_key:
         problems.append("LIXIAO_CERTIFICATE_PRIVATE_KEY must hold the Ed25519 signing key (PEM)")
     if settings.testing:
@@ -258,20 +318,45 @@ def check_settings(settings: Settings) -> None:
         for key, dept in settings.departments.items()
         if dept.source == "fake"
     ]
+    problems += _service_account_problems(settings)
     if problems:
         raise SettingsError("refusing to start in production:\n  - " + "\n  - ".join(problems))
 
 
-def _check_certificate_keys(settings: Settings) -> None:
-    """A signing key that does not load would only fail at the first submission; fail at start instead."""
-    from server.certificates.keys import parse_private_key, parse_public_keys
+# Every outside system and our own address: over TLS, never this machine (where the emulator runs, on any port).
+_OUTSIDE_URLS = ("public_base_url", "wx_api_base", "wecom_api_base", "wecom_oauth_url", "cas_server_url",
+                 "wx_jssdk_url")
 
+
+def _loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8, ::1 or 0.0.0.0: an address on this machine."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
     try:
-        if settings.certificate_private_key:
-            parse_private_key(settings.certificate_private_key)
-        parse_public_keys(settings.certificate_retired_public_keys)
-    except ValueError as exc:
-        raise SettingsError(f"LIXIAO_CERTIFICATE_PRIVATE_KEY / _RETIRED_PUBLIC_KEYS: {exc}") from exc
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _unsafe_urls(settings: Settings) -> list[str]:
+    """Plain http (a CAS validation answered by anyone on the path), loopback hosts (the emulator, or QR codes and
+    CAS service URLs pointing at 127.0.0.1), and the embedded default public address (review F6)."""
+    problems = []
+    for name in _OUTSIDE_URLS:
+        value = getattr(settings, name)
+        if not value and name == "wx_jssdk_url":
+            continue  # optional: the bind page then has no JS-SDK
+        parts = urlsplit(value)
+        if value == getattr(Settings, name) and name == "public_base_url":
+            problems.append(f"{_ENV_NAMES[name]} must be set to the service's public https:// address")
+        else:
+            if parts.scheme != "https" or not parts.hostname:
+                problems.append(f"{_ENV_NAMES[name]} must be an https:// URL")
+            if _loopback(parts.hostname or ""):
+                problems.append(f"{_ENV_NAMES[name]} points at this machine (the emulator?)")
+    return problems
 
 
 def _check_identity(settings: Settings) -> None:
@@ -288,13 +373,38 @@ def _check_identity(settings: Settings) -> None:
         raise SettingsError("LIXIAO_WX_MINIPROGRAM_STATE must be developer, trial or formal")
     if settings.cas_version not in (1, 2, 3):
         raise SettingsError("LIXIAO_CAS_VERSION must be 1, 2 or 3")
+    _check_cas_attributes(settings)
+    _check_service_account(settings)
     if not 0 <= settings.trusted_proxies <= 5:
         raise SettingsError("LIXIAO_TRUSTED_PROXIES must be the number of proxies in front of the app (0-5)")
     if settings.rate_limit_per_ip < 1 or settings.rate_limit_per_key < 1:
         raise SettingsError("LIXIAO_RATE_LIMIT_PER_IP and LIXIAO_RATE_LIMIT_PER_KEY must be at least 1")
+    if settings.counter_verify_per_minute < 1:
+        raise SettingsError("LIXIAO_COUNTER_VERIFY_PER_MINUTE must be at least 1")
     for name in ("wx_api_base", "wecom_api_base", "cas_server_url"):
         if not getattr(settings, name).endswith("/"):
             raise SettingsError(f"{_ENV_NAMES[name]} must end with '/'")
+
+
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}")
+
+
+def cas_attribute_names(value: str) -> tuple[str, ...]:
+    """The attribute names of a comma-separated CAS attribute setting, in order."""
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+def _check_cas_attributes(settings: Settings) -> None:
+    """CAS attribute settings name attributes; CAS 1.0 answers carry none, so a number attribute needs 2 or 3."""
+    for name in ("cas_student_no_attribute", "cas_name_attributes", "cas_college_attributes"):
+        bad = [a for a in cas_attribute_names(getattr(settings, name)) if not _ATTRIBUTE_NAME.fullmatch(a)]
+        if bad:
+            raise SettingsError(f"{_ENV_NAMES[name]} must name CAS attributes (letters, digits, _ . : -), got {bad}")
+    if len(cas_attribute_names(settings.cas_student_no_attribute)) > 1:
+        raise SettingsError("LIXIAO_CAS_STUDENT_NO_ATTRIBUTE names one attribute")
+    if settings.cas_student_no_attribute and settings.cas_version == 1:
+        raise SettingsError("LIXIAO_CAS_STUDENT_NO_ATTRIBUTE needs LIXIAO_CAS_VERSION 2 or 3 "
+                            "(CAS 1.0 answers carry no attributes)")
 
 
 def reminder_days(settings: Settings) -> tuple[int, ...]:
@@ -311,3 +421,42 @@ def wx_template_id(settings: Settings, setting_name: str) -> str:
     if not field_name.startswith("wx_template_") or _ENV_NAMES.get(field_name) != setting_name:
         raise KeyError(setting_name)
     return str(getattr(settings, field_name))
+
+
+def _check_service_account(settings: Settings) -> None:
+    """The service account's knobs must be usable when the channel is on; long-term templates name events."""
+    if any(key not in LONG_TERM_EVENT_KEYS for key in long_term_templates(settings)):
+        raise SettingsError(f"LIXIAO_WX_LONG_TERM_TEMPLATES names event keys: {', '.join(LONG_TERM_EVENT_KEYS)}")
+    if not settings.sa_appid:
+        return
+    if not settings.sa_api_base.endswith("/"):
+        raise SettingsError("LIXIAO_SA_API_BASE must end with '/'")
+    if settings.sa_aes_key and len(settings.sa_aes_key) != 43:
+        raise SettingsError("LIXIAO_SA_AES_KEY must be the console's 43-character EncodingAESKey (empty: plain mode)")
+    if not settings.sa_callback_token:
+        raise SettingsError("LIXIAO_SA_CALLBACK_TOKEN is required when LIXIAO_SA_APPID is set")
+    if settings.sa_daily_limit < 1:
+        raise SettingsError("LIXIAO_SA_DAILY_LIMIT must be at least 1")
+
+
+# The events a subscribe template exists for (templates_msg/); settings may not import messaging.
+LONG_TERM_EVENT_KEYS = ("item_passed", "all_passed", "certificate_issued", "batch_closing_reminder")
+
+
+def long_term_templates(settings: Settings) -> frozenset[str]:
+    """The event keys whose subscribe templates are long-term (consent not used up per send)."""
+    return frozenset(k.strip() for k in settings.wx_long_term_templates.split(",") if k.strip())
+
+
+def _service_account_problems(settings: Settings) -> list[str]:
+    """Production refuses the emulator's service account."""
+    if not settings.sa_appid:
+        return []
+    problems = []
+    if settings.sa_secret.startswith("demo-") or settings.sa_callback_token.startswith("demo-"):
+        problems.append("LIXIAO_SA_SECRET and LIXIAO_SA_CALLBACK_TOKEN must be the service account's own")
+    if settings.sa_templates_file.endswith(".demo.json"):
+        problems.append("LIXIAO_SA_TEMPLATES_FILE must map the events to the account's own templates")
+    if any(host in settings.sa_api_base + settings.sa_oauth_url for host in ("127.0.0.1:8001", "localhost:8001")):
+        problems.append("LIXIAO_SA_API_BASE / LIXIAO_SA_OAUTH_URL point at the emulator")
+    return problems

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import redis
 from flask import current_app, g
@@ -11,10 +12,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.cache import ReadCache
-from server.clearance.service import ClearanceDeps
+from server.platforms.wechat import MiniProgramClient
+from server.platforms.wecom import WeComAppClient
+from server.readcache import PageCache
 from server.settings import Settings
 from server.sources import DepartmentSource
+from server.student.service import ClearanceDeps
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +31,34 @@ class AppState:
     sessions: sessionmaker[Session]
     redis: redis.Redis
     sources: dict[str, DepartmentSource]
-    cache: ReadCache | None = None  # the status page's read cache, None when turned off
+    pages: PageCache | None = None  # the status page's read cache (server/readcache/), None when turned off
 
     @property
     def clearance(self) -> ClearanceDeps:
         """Dependencies of the clearance service."""
-        return ClearanceDeps(self.settings, self.sources, cache=self.cache)
+        return ClearanceDeps(self.settings, self.sources)
+
+    @cached_property
+    def wechat(self) -> MiniProgramClient:
+        """The mini-program adapter for requests (made on first use; its token is shared through Redis)."""
+        return MiniProgramClient(self.settings, self.redis)
+
+    @cached_property
+    def wecom(self) -> WeComAppClient:
+        """The WeCom adapter for requests (made on first use; its token is shared through Redis)."""
+        return WeComAppClient(self.settings, self.redis)
 
 
 def app_state() -> AppState:
     """The current app's state."""
-    return current_app.extensions["lixiao"]  # type: ignore[no-any-return]
+    return current_app.extensions["lixiao"]
 
 
 def db() -> Session:
     """This request's session; the view commits, teardown rolls back whatever was not committed."""
     if "db" not in g:
         g.db = app_state().sessions()
-    return g.db  # type: ignore[no-any-return]
+    return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:

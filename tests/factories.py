@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,18 +12,18 @@ from sqlalchemy.orm import Session
 from server.clearance.models import Batch, Student
 from server.clearance.records import write_record
 from server.identity.tokens import issue_token
-from server.settings import Settings
+from server.items import registry
+from server.settings import Settings, items_from_env
 from server.timeutil import utcnow
 
 _numbers = itertools.count(1)
 
-ALL_PASSED: dict[str, dict[str, Any]] = {
-    "library": {"owed_books": 0, "owed_fees_cents": 0, "violations": 0, "card_status": "cancelled",
-                "thesis_status": "approved"},
-    "archives": {"thesis_status": "reviewed"},
-    "apartment": {"building": "竹园3号楼", "move_out_date": date(2027, 6, 20), "move_out_handler": "王管理员"},
-    "finance": {"arrears_cents": 0, "fee_items": []},
-}
+# The items this run clears (LIXIAO_ITEMS; the default four when unset), for tests that iterate or count them.
+ITEMS = registry.active(Settings(items=items_from_env(os.environ)))
+ITEM_KEYS = ITEMS.keys
+
+# Record values that pass every item of this run.
+ALL_PASSED: dict[str, dict[str, Any]] = {item.key: dict(item.passing) for item in ITEMS}
 
 
 def make_batch(session: Session, *, name: str | None = None, open_now: bool = True,
@@ -64,7 +65,7 @@ def set_records(session: Session, student: Student, records: dict[str, dict[str,
 
 
 def cleared_student(session: Session, batch: Batch | None, **kw: Any) -> Student:
-    """A student whose four items all pass."""
+    """A student whose items all pass."""
     student = make_student(session, batch, **kw)
     set_records(session, student, ALL_PASSED)
     return student
@@ -77,3 +78,23 @@ def student_token(session: Session, settings: Settings, student: Student, *, ope
                         student_id=student.id)
     session.commit()
     return token
+
+
+def web_session_cookie(app: Any, *, student_id: int | None = None, staff_id: int | None = None,
+                       channel: str = "browser") -> dict[str, Any]:
+    """What `server.web.session.sign_in` keeps in the cookie: the id of a live session row, made here."""
+    from server.identity.sessions import start_web_session
+
+    with app.extensions["lixiao"].sessions() as session:
+        row = start_web_session(session, student_id=student_id, staff_id=staff_id, channel=channel,
+                                user_agent="pytest", now=utcnow(), ttl_seconds=8 * 3600)
+        session.commit()
+        return {"sid": row.id, "channel": channel}
+
+
+def sign_in_client(client: Any, app: Any, **who: Any) -> Any:
+    """Give a Flask test client a signed-in browser session (`student_id=…` or `staff_id=…`)."""
+    values = web_session_cookie(app, **who)
+    with client.session_transaction() as cookie:
+        cookie.update(values)
+    return client

@@ -139,6 +139,12 @@ def test_nginx_and_gunicorn_as_shipped(nginx, gunicorn, session):
     nginx_log, gunicorn_log = nginx["log"].read_text(), gunicorn["log"].read_text()
     assert "/bind/cas" in nginx_log and "/bind/cas" in gunicorn_log
     assert SECRET_TOKEN not in nginx_log and SECRET_TOKEN not in gunicorn_log
+    # Nor does a certificate token in the path (review I-1): the scan log keeps only its hash.
+    assert http.get(base + f"/v/v1.{SECRET_TOKEN}", timeout=10).status_code < 500
+    time.sleep(0.3)
+    nginx_log, gunicorn_log = nginx["log"].read_text(), gunicorn["log"].read_text()
+    assert "/v/[redacted]" in nginx_log and "/v/[redacted]" in gunicorn_log
+    assert SECRET_TOKEN not in nginx_log and SECRET_TOKEN not in gunicorn_log
 
     # /metrics adds up the workers (each writes its own file under PROMETHEUS_MULTIPROC_DIR).
     body = http.get(base + "/metrics", timeout=10).text

@@ -28,10 +28,11 @@ from server.departments.credentials import IssuedKey, create_key, sign
 from server.emulators import EmulatorConfig
 from server.emulators.testing import RunningEmulator, running_emulator
 from server.identity.tokens import issue_token
-from server.settings import DEPARTMENTS, Settings
+from server.settings import Settings
 from server.timeutil import utcnow
 from tests.certificates.conftest import make_staff, staff_token
-from tests.factories import cleared_student, make_batch, make_student, student_token
+from tests.factories import ITEM_KEYS as DEPARTMENTS
+from tests.factories import cleared_student, make_batch, make_student, sign_in_client, student_token
 
 EXAMPLES = 6  # per operation, mode and caller: the whole test stays well under a minute per backend
 UNBIND = "DELETE /api/v1/me/binding"
@@ -73,7 +74,8 @@ def caller(request: pytest.FixtureRequest, session, settings: Settings, api) -> 
     batch = make_batch(session)
     student = cleared_student(session, batch)
     token = student_token(session, settings, student)
-    assert api(token).post("/api/v1/me/application").status_code == 201  # certificate endpoints answer 200
+    submitted = api(token).post("/api/v1/me/application", json={"confirm": True})
+    assert submitted.status_code == 201  # certificate endpoints answer 200
 
     def fresh_student_token() -> str:
         # Unbinding revokes the caller's sessions: each unbind case gets a student of its own.
@@ -162,3 +164,77 @@ def test_api_answers_as_documented(caller, live) -> None:  # type: ignore[no-unt
     assert not failures, "\n\n".join(failures)
     label, statuses = REACHED[caller["role"]]
     assert {status for op, status in seen if op == label} & statuses, f"{label} never answered {statuses}"
+
+
+# Hostile input the generator does not make (review F5): each is refused with a 4xx envelope, never a 500.
+
+def _deep(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+@pytest.mark.parametrize("path", ["/api/v1/auth/wx-login", "/api/v1/departments/library/records", "/logout"])
+def test_json_nested_deep_is_a_400_before_anything_else(app, path: str, depth: int) -> None:
+    response = app.test_client().post(path, data=_deep(depth), content_type="application/json",
+                                      headers={"Accept": "application/json"})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.json["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "9" * 5000, "١٧٩٦٣٩٢١٩٦", "+1796392196", "1796392196.0"])
+def test_a_huge_or_odd_timestamp_is_refused_before_the_key_is_looked_up(app, timestamp: str) -> None:
+    response = app.test_client().put("/api/v1/departments/library/records/2099000030", json={"owed_books": 0},
+                                     headers={"X-Lixiao-Key": "lib_0000000000000000", "X-Lixiao-Timestamp": timestamp,
+                                              "X-Lixiao-Signature": "0" * 64})
+    assert response.status_code == 400 and response.json["error"]["code"] == "VALIDATION_ERROR"
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("path", [
+    f"/admin/audit?page={HUGE}", f"/admin/progress/never-logged-in?page={HUGE}", f"/admin/progress/blocked?page={HUGE}",
+    f"/console/blocked/{{item}}?page={HUGE}", f"/console/students?q=2099&page={HUGE}",
+    f"/admin/progress/blocked?batch={HUGE}", f"/admin/progress/never-logged-in?batch={HUGE}",
+])
+def test_huge_page_and_batch_numbers_are_a_400(session, app, path: str) -> None:
+    from tests.web.conftest import make_staff
+
+    make_batch(session)
+    client = app.test_client()
+    sign_in_client(client, app, staff_id=make_staff(session, "admin", "admin").id)
+    response = client.get(path.format(item=DEPARTMENTS[0]), headers={"Accept": "application/json"})
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.json["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("path", [f"/admin/batches/{HUGE}", f"/admin/batches/{2 ** 63}"])
+def test_a_huge_id_in_a_path_names_nothing(session, app, path: str) -> None:
+    from tests.web.conftest import make_staff
+
+    client = app.test_client()
+    sign_in_client(client, app, staff_id=make_staff(session, "admin", "admin").id)
+    assert client.get(path).status_code == 404
+
+
+def test_the_application_post_requires_its_body_as_documented(session, settings, api, live) -> None:
+    """schemathesis ST201: the document marks the body required; no body (or not JSON) is a 400 and submits nothing."""
+    document = requests.get(f"{live.url}/api/openapi.json", timeout=10).json()
+    assert document["paths"]["/api/v1/me/application"]["post"]["requestBody"]["required"] is True
+    client = api(student_token(session, settings, cleared_student(session, make_batch(session))))
+    for kwargs in ({}, {"data": "confirm=true", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}):
+        refused = client.post("/api/v1/me/application", **kwargs)
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "VALIDATION_ERROR", refused.text
+    assert client.get("/api/v1/me/applications").json()["applications"] == []
+    assert client.post("/api/v1/me/application", json={"confirm": True}).status_code == 201
+
+
+def test_the_subscriptions_schema_says_what_the_endpoint_refuses(session, settings, api, live) -> None:
+    """schemathesis ST202: repeated template keys are refused, and the document says they are not unique."""
+    document = requests.get(f"{live.url}/api/openapi.json", timeout=10).json()
+    schema = document["paths"]["/api/v1/me/subscriptions"]["post"]["requestBody"]["content"]["application/json"]
+    ref = schema["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert document["components"]["schemas"][ref]["properties"]["accepted"]["uniqueItems"] is True
+    client = api(student_token(session, settings, make_student(session, make_batch(session))))
+    twice = client.post("/api/v1/me/subscriptions", json={"accepted": ["all_passed", "all_passed"]})
+    assert twice.status_code == 400 and twice.json()["error"]["code"] == "VALIDATION_ERROR"

@@ -49,7 +49,7 @@ def test_metrics_count_requests(api):
 def test_metrics_report_the_outbox_by_status_backlog_and_oldest_wait(api, session):
     from datetime import timedelta
 
-    from server.messaging.models import OutboxEvent
+    from server.clearance.events import OutboxEvent
     from server.timeutil import utcnow
     from tests.factories import make_batch, make_student
 

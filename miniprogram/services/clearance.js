@@ -7,9 +7,9 @@ function fetchClearance() {
   return request({ path: ENDPOINTS.clearance.path, method: ENDPOINTS.clearance.method })
 }
 
-// POST /api/v1/me/library-card/cancel → 200 with the new library ITEM
-function cancelLibraryCard() {
-  return request({ path: ENDPOINTS.cancelLibraryCard.path, method: ENDPOINTS.cancelLibraryCard.method })
+// POST ITEM.actions[].path (e.g. /api/v1/me/library-card/cancel) → 200 with the ITEM after the action
+function runAction(action) {
+  return request({ path: action.path, method: 'POST' })
 }
 
-module.exports = { fetchClearance, cancelLibraryCard }
+module.exports = { fetchClearance, runAction }

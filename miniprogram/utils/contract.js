@@ -2,8 +2,8 @@
 // Keep every field name, status value, error code and endpoint the app relies on here:
 // test/contract.test.js checks this module against the server's /api/openapi.json.
 
-const ITEM_KEYS = ['library', 'archives', 'apartment', 'finance']
-
+// No clearance item is named here: every ITEM carries its titles, labelled rows and actions, so an item the
+// university turns on renders with no change to this app.
 const ITEM_STATUS = {
   PASSED: 'passed',
   NOT_PASSED: 'not_passed',
@@ -17,29 +17,17 @@ const CERTIFICATE_STATUS = {
 }
 
 const DEGREE_LEVELS = ['master', 'doctor']
-const LIBRARY_CARD_STATUS = ['active', 'cancelled']
-const LIBRARY_THESIS_STATUS = ['not_submitted', 'submitted', 'approved', 'rejected']
-const ARCHIVES_THESIS_STATUS = ['not_submitted', 'received', 'reviewed']
 const NOT_PUSHED_REASONS = ['no_consent', 'platform_refused', 'rate_limited_retrying', 'pending']
 const HANDOVER_ITEMS = ['diploma', 'degree_certificate', 'archive_transfer']
 const STAFF_ROLES = ['counter', 'admin']
 
 // Every enum the app switches on, by name; the contract test looks for each value in the OpenAPI document.
 const ENUMS = {
-  item_key: ITEM_KEYS,
   item_status: Object.values(ITEM_STATUS),
   certificate_status: Object.values(CERTIFICATE_STATUS),
   degree_level: DEGREE_LEVELS,
   not_pushed_reason: NOT_PUSHED_REASONS,
   handover_item: HANDOVER_ITEMS,
-}
-
-// Enums inside ITEM.details. The server may document details as a free-form object; the contract test
-// then only warns about these (it cannot see them), and checks them as strictly as ENUMS once it can.
-const DETAIL_ENUMS = {
-  card_status: LIBRARY_CARD_STATUS,
-  library_thesis_status: LIBRARY_THESIS_STATUS,
-  archives_thesis_status: ARCHIVES_THESIS_STATUS,
 }
 
 // Error code → HTTP status the server answers it with.
@@ -75,9 +63,12 @@ const FIELDS = {
   ],
   batch: ['id', 'name', 'opens_at', 'closes_at', 'is_open'],
   item: [
-    'key', 'title', 'title_en', 'status', 'details', 'reasons', 'next_steps',
-    'department', 'updated_at', 'source',
+    'key', 'title', 'title_en', 'status', 'status_label', 'status_label_en', 'rows', 'actions', 'reasons',
+    'next_steps', 'department', 'updated_at', 'source_label', 'source_label_en',
   ],
+  row: ['key', 'label', 'label_en', 'value', 'value_en'],
+  action: ['key', 'title', 'title_en', 'path', 'warning', 'warning_en', 'confirm', 'confirm_en', 'done', 'done_en'],
+  application_item: ['key', 'title', 'title_en', 'status'],
   reason: ['code', 'message', 'message_en'],
   next_step: ['message', 'message_en'],
   department: ['name', 'name_en', 'place', 'place_en', 'phone'],
@@ -91,19 +82,10 @@ const FIELDS = {
   notification: [
     'id', 'event', 'title', 'title_en', 'body', 'body_en', 'created_at', 'pushed', 'not_pushed_reason',
   ],
-  subscription_template: ['key', 'template_id', 'title', 'title_en', 'remaining'],
+  subscription_template: ['key', 'template_id', 'title', 'title_en', 'remaining', 'long_term'],
   subscriptions: ['templates', 'accepted'],
   counter_verify: ['certificate', 'student', 'items'],
   counter_handover: ['serial', 'items'],
-}
-
-// Fields inside ITEM.details (same free-form caveat as DETAIL_ENUMS).
-const DETAIL_FIELDS = {
-  library_details: ['owed_books', 'owed_fees', 'violations', 'card_status', 'thesis_status', 'can_cancel_card'],
-  archives_details: ['thesis_status'],
-  apartment_details: ['lived_on_campus', 'building', 'move_out_date', 'move_out_handler'],
-  finance_details: ['arrears', 'fee_items'],
-  fee_item: ['name', 'due', 'paid'],
 }
 
 // Every endpoint the app calls (paths relative to the API base URL).
@@ -111,7 +93,6 @@ const ENDPOINTS = {
   wxLogin: { method: 'POST', path: '/api/v1/auth/wx-login' },
   unbind: { method: 'DELETE', path: '/api/v1/me/binding' },
   clearance: { method: 'GET', path: '/api/v1/me/clearance' },
-  cancelLibraryCard: { method: 'POST', path: '/api/v1/me/library-card/cancel' },
   submitApplication: { method: 'POST', path: '/api/v1/me/application' },
   applications: { method: 'GET', path: '/api/v1/me/applications' },
   certificate: { method: 'GET', path: '/api/v1/me/certificate' },
@@ -126,21 +107,15 @@ const ENDPOINTS = {
 const BIND_PAGE_PATH = '/bind/cas'
 
 module.exports = {
-  ITEM_KEYS,
   ITEM_STATUS,
   CERTIFICATE_STATUS,
   DEGREE_LEVELS,
-  LIBRARY_CARD_STATUS,
-  LIBRARY_THESIS_STATUS,
-  ARCHIVES_THESIS_STATUS,
   NOT_PUSHED_REASONS,
   HANDOVER_ITEMS,
   STAFF_ROLES,
   ENUMS,
-  DETAIL_ENUMS,
   ERROR_CODES,
   FIELDS,
-  DETAIL_FIELDS,
   ENDPOINTS,
   BIND_PAGE_PATH,
 }

@@ -53,10 +53,11 @@ function errorView(err) {
   return { code: (err && err.code) || '', message: errors.messageOf(err) }
 }
 
-// wx.scanCode for QR codes only; resolves with the decoded text, rejects when cancelled.
+// wx.scanCode for QR codes from the camera only (no album: the certificate is shown, not sent); resolves with
+// the decoded text, rejects with WeChat's error when cancelled or refused.
 function scanQr() {
   return new Promise((resolve, reject) => {
-    wx.scanCode({ scanType: ['qrCode'], success: (res) => resolve(res.result), fail: reject })
+    wx.scanCode({ scanType: ['qrCode'], onlyFromCamera: true, success: (res) => resolve(res.result), fail: reject })
   })
 }
 

@@ -50,15 +50,16 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
 
 
 async def _connection(port: int, head: str, jobs: asyncio.Queue[str], gun: asyncio.Event, statuses: Counter[int],
-                      timeout_s: float) -> None:
+                      timeout_s: float, body: bytes = b"") -> None:
     """One client connection: take the next token, send, read the answer, reconnect when the server closes."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await gun.wait()
     try:
         while not jobs.empty():
             token = jobs.get_nowait()
+            kind = "Content-Type: application/json\r\n" if body else ""
             request = (f"{head}\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
-                       "Content-Length: 0\r\n\r\n").encode()
+                       f"{kind}Content-Length: {len(body)}\r\n\r\n").encode() + body
             try:
                 writer.write(request)
                 await writer.drain()
@@ -74,14 +75,14 @@ async def _connection(port: int, head: str, jobs: asyncio.Queue[str], gun: async
 
 
 async def _run(port: int, head: str, tokens: Sequence[str], repeats: int, connections: int,
-               timeout_s: float) -> Answers:
+               timeout_s: float, body: bytes = b"") -> Answers:
     jobs: asyncio.Queue[str] = asyncio.Queue()
     for token in tokens:
         for _ in range(repeats):  # the same student's submissions side by side, so they race each other
             jobs.put_nowait(token)
     gun = asyncio.Event()
     statuses: Counter[int] = Counter()
-    clients = [asyncio.create_task(_connection(port, head, jobs, gun, statuses, timeout_s))
+    clients = [asyncio.create_task(_connection(port, head, jobs, gun, statuses, timeout_s, body))
                for _ in range(connections)]
     await asyncio.sleep(0.5)  # let every connection open before the starting gun
     started = time.perf_counter()
@@ -91,6 +92,7 @@ async def _run(port: int, head: str, tokens: Sequence[str], repeats: int, connec
 
 
 def run_concurrent(port: int, method: str, path: str, tokens: Sequence[str], *, repeats: int = 1,
-                   connections: int = 200, timeout_s: float = 30) -> Answers:
-    """Send `method path` `repeats` times per token (side by side) through `connections` connections to 127.0.0.1."""
-    return asyncio.run(_run(port, f"{method} {path} HTTP/1.1", tokens, repeats, connections, timeout_s))
+                   connections: int = 200, timeout_s: float = 30, body: bytes = b"") -> Answers:
+    """Send `method path` (with a JSON `body`, if any) `repeats` times per token (side by side) through
+    `connections` connections to 127.0.0.1."""
+    return asyncio.run(_run(port, f"{method} {path} HTTP/1.1", tokens, repeats, connections, timeout_s, body))

@@ -20,6 +20,7 @@ from scripts.bench.services import REDIS_URL, Gunicorn, GunicornConfig, ensure_s
 from scripts.bench.wrk import WrkResult, run_wrk
 from server.clearance.models import Application
 from server.db import make_engine
+from server.items import registry
 from server.reports.exports import write_students_export
 from server.settings import Settings
 from server.timeutil import utcnow
@@ -141,7 +142,7 @@ def _status_lines(app: Gunicorn, hello: Gunicorn, opts: Options, tokens_file: Pa
 def _storm_line(app: Gunicorn, database_url: str, batch_id: int, tokens: list[str], opts: Options) -> Line:
     """(2) every storm student submits twice at once: exactly one application each, no 5xx."""
     result = run_concurrent(app.port, "POST", "/api/v1/me/application", tokens, repeats=2,
-                            connections=opts.connections)
+                            connections=opts.connections, body=b'{"confirm": true}')
     engine = make_engine(database_url)
     with engine.connect() as conn:
         applications = conn.scalar(select(func.count()).select_from(Application).where(Application.batch_id
@@ -175,7 +176,8 @@ def _slot_line(name: str, module: str, goal: float, baseline: str) -> Line:
 def export_students(database_url: str, batch_id: int, out_dir: Path) -> int:
     """The administrators' export of one batch (the dashboard's, `server.reports.exports`), as CSV and then as
     XLSX, into throwaway files; returns the bytes written."""
-    return sum(write_students_export(database_url, out_dir / f"export.{fmt}", fmt=fmt, batch_id=batch_id)
+    items = registry.active(Settings())
+    return sum(write_students_export(database_url, out_dir / f"export.{fmt}", items, fmt=fmt, batch_id=batch_id)
                for fmt in ("csv", "xlsx"))
 
 

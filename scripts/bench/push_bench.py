@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from server.clearance.events import event_row, insert_events  # noqa: E402
 from server.clearance.models import Batch, Student  # noqa: E402
 from server.db import make_engine, make_session_factory  # noqa: E402
 from server.identity.models import WechatBinding  # noqa: E402
 from server.messaging.models import SubscriptionConsent  # noqa: E402
-from server.messaging.outbox import event_row, insert_events  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
 from server.timeutil import utcnow  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Fill the bench database fast: students, their four records, item states, sessions and tokens in a few executemany."""
+"""Fill the bench database fast: students, their records, item states, sessions and tokens in a few executemany."""
 
 from __future__ import annotations
 
@@ -10,20 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, insert
 
-from server.clearance import departments
-from server.clearance.models import (
-    ApartmentRecord,
-    ArchivesRecord,
-    Batch,
-    FinanceRecord,
-    ItemState,
-    LibraryRecord,
-    Student,
-)
-from server.clearance.records import observe
-from server.clearance.rules import ITEM_KEYS, evaluate
+from server.clearance.models import Batch, ItemState, Student
+from server.clearance.rules import Judge
 from server.identity.models import ApiSession, WechatBinding
 from server.identity.tokens import sign_session_id
+from server.items import registry
 from server.settings import Settings
 
 CHUNK = 5000  # rows per executemany: large enough to be fast, small enough for max_allowed_packet
@@ -51,27 +42,26 @@ def _insert(engine: Engine, table: Table, rows: Sequence[dict[str, Any]]) -> Non
             conn.execute(insert(table), list(chunk))
 
 
-def _records(n: int, all_passed: bool) -> dict[str, dict[str, Any]]:
-    """Record values of the n-th student: all passed, or a realistic mix of outstanding items."""
-    passed = {
-        "library": {"owed_books": 0, "owed_fees_cents": 0, "violations": 0, "card_status": "cancelled",
-                    "thesis_status": "approved"},
-        "archives": {"thesis_status": "reviewed"},
-        "apartment": {"building": f"竹园{n % 12 + 1}号楼", "move_out_date": date(2027, 6, 20),
-                      "move_out_handler": "王管理员"},
-        "finance": {"arrears_cents": 0, "fee_items": []},
-    }
+def _records(n: int, all_passed: bool, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Record values of the n-th student: every item passed, or a realistic mix of the seed's outstanding items."""
+    passed = {key: dict(registry.get(key).passing) for key in keys}
+    if "apartment" in passed:
+        passed["apartment"]["building"] = f"竹园{n % 12 + 1}号楼"
     if all_passed or n % 3 == 0:
         return passed
     mixed = {k: dict(v) for k, v in passed.items()}
     if n % 3 == 1:
-        mixed["library"].update(owed_books=n % 4 + 1, card_status="active", thesis_status="submitted")
-        mixed["apartment"].update(move_out_date=None, move_out_handler=None)
+        if "library" in mixed:
+            mixed["library"].update(owed_books=n % 4 + 1, card_status="active", thesis_status="submitted")
+        if "apartment" in mixed:
+            mixed["apartment"].update(move_out_date=None, move_out_handler=None)
     else:
-        mixed["archives"]["thesis_status"] = "received"
-        mixed["finance"] = {"arrears_cents": 120000 + n, "fee_items": [
-            {"name": "2026-2027 学年学费", "due_cents": 800000, "paid_cents": 680000 - n},
-            {"name": "住宿费", "due_cents": 120000, "paid_cents": 120000}]}
+        if "archives" in mixed:
+            mixed["archives"]["thesis_status"] = "received"
+        if "finance" in mixed:
+            mixed["finance"] = {"arrears_cents": 120000 + n, "fee_items": [
+                {"name": "2026-2027 学年学费", "due_cents": 800000, "paid_cents": 680000 - n},
+                {"name": "住宿费", "due_cents": 120000, "paid_cents": 120000}]}
     return mixed
 
 
@@ -85,9 +75,8 @@ def seed_cohort(engine: Engine, settings: Settings, *, batch_name: str, count: i
         )).inserted_primary_key[0]
     ids = list(range(first_id, first_id + count))
     students, states, bindings, sessions, tokens = [], [], [], [], []
-    records: dict[str, list[dict[str, Any]]] = {k: [] for k in ITEM_KEYS}
-    offices = departments.offices(settings)
-    limits = {k: departments.limits(settings, k) for k in ITEM_KEYS}
+    judge = Judge.of(settings, {}, now)
+    records: dict[str, list[dict[str, Any]]] = {k: [] for k in judge.keys}
     expires = now + timedelta(seconds=settings.token_ttl_seconds)
     for sid in ids:
         row = {"id": sid, "student_no": f"B{sid:09d}", "name": f"压测学生{sid}", "college": COLLEGES[sid % 5],
@@ -96,13 +85,11 @@ def seed_cohort(engine: Engine, settings: Settings, *, batch_name: str, count: i
                "created_at": now}
         students.append(row)
         student = Student(**row)  # transient: only for the rules below
-        for key, values in _records(sid, all_passed).items():
+        for key, values in _records(sid, all_passed, judge.keys).items():
             records[key].append({"student_id": sid, "source": "local", "read_at": now, "known": True, **values})
-            model = {"library": LibraryRecord, "archives": ArchivesRecord, "apartment": ApartmentRecord,
-                     "finance": FinanceRecord}[key]
-            result = evaluate(key, observe(key, model(**values, read_at=now, source="local", known=True), student,
-                                           False), offices[key], limits[key], now)
-            states.append({"student_id": sid, "item": key, "status": str(result.status), "changed_at": now})
+            record = registry.get(key).record(**values, read_at=now, source="local", known=True)
+            status = judge.status(key, record, student)
+            states.append({"student_id": sid, "item": key, "status": str(status), "changed_at": now})
         openid = f"o-bench-{sid}"
         bindings.append({"openid": openid, "student_id": sid, "bound_at": now})
         session_id = secrets.token_urlsafe(32)
@@ -110,9 +97,8 @@ def seed_cohort(engine: Engine, settings: Settings, *, batch_name: str, count: i
                          "staff_id": None, "created_at": now, "expires_at": expires, "revoked_at": None})
         tokens.append(sign_session_id(settings.secret_key, session_id, student_id=sid))
     _insert(engine, Student.__table__, students)  # type: ignore[arg-type]
-    for key, model in (("library", LibraryRecord), ("archives", ArchivesRecord), ("apartment", ApartmentRecord),
-                       ("finance", FinanceRecord)):
-        _insert(engine, model.__table__, records[key])  # type: ignore[arg-type]
+    for key in judge.keys:
+        _insert(engine, registry.get(key).record.__table__, records[key])
     _insert(engine, ItemState.__table__, states)  # type: ignore[arg-type]
     _insert(engine, WechatBinding.__table__, bindings)  # type: ignore[arg-type]
     _insert(engine, ApiSession.__table__, sessions)  # type: ignore[arg-type]

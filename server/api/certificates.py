@@ -9,23 +9,23 @@ from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
+from server.api import ratelimit
 from server.api.auth import BEARER, current_principal, current_staff, current_student_id, origin
-from server.api.schemas import Strict, StudentOut, student_out
+from server.api.schemas import Strict, StudentOut, item_title, student_out
 from server.certificates import service, verify
 from server.certificates.keys import key_ring
 from server.certificates.models import HANDOVER_ITEMS
 from server.certificates.qr import qr_png, qr_svg
 from server.certificates.service import CertificateRecord
 from server.certificates.signing import JWKS_PATH, SERIAL_PATTERN
-from server.clearance import departments
-from server.errors import ApiError, ErrorCode, ErrorOut
+from server.errors import ApiError, ErrorCode, ErrorOut, error_responses
 from server.identity.models import Staff
 from server.identity.permissions import can_use_counter, is_admin
 from server.settings import Settings
 from server.state import app_state, db
 from server.timeutil import iso, utcnow
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 503: ErrorOut}
+ERRORS = error_responses(400, 401, 403, 404, 503)
 HandoverItem = Literal["diploma", "degree_certificate", "archive_transfer", "party_transfer"]
 CertificateStatus = Literal["valid", "revoked", "handed_over"]
 PNG_RESPONSE = {"description": "The QR code as a PNG image",
@@ -39,7 +39,11 @@ admin_bp = APIBlueprint("certificate_admin_api", __name__, url_prefix="/api/v1/a
                         abp_tags=[Tag(name="admin")], abp_security=BEARER, abp_responses=ERRORS)
 keys_bp = APIBlueprint("certificate_keys", __name__, abp_tags=[Tag(name="certificates")])
 # Who is asking comes before what they sent: a stranger's malformed body is a 401, not a 400.
-counter_bp.before_request(lambda: current_principal() and None)
+
+
+@counter_bp.before_request
+def _who_is_asking() -> None:
+    current_principal()
 
 
 class HandoverOut(BaseModel):
@@ -57,6 +61,8 @@ class CertificateOut(BaseModel):
     revoked_reason: str | None
     revoked_at: str | None
     handed_over: list[HandoverOut]
+    replaces: str | None = Field(None, description="Serial of the revoked certificate this one was re-issued for")
+    replaced_by: str | None = Field(None, description="Serial of the certificate re-issued for this revoked one")
     qr_text: str = Field(description="The text the QR code holds (the verification URL)")
     qr_svg: str = Field(description="An inline <svg> element of the QR code")
     verify_url: str
@@ -70,6 +76,8 @@ class CounterCertificateOut(BaseModel):
     revoked_at: str | None
     issued_at: str
     handed_over: list[HandoverOut]
+    replaces: str | None = Field(None, description="Serial of the revoked certificate this one was re-issued for")
+    replaced_by: str | None = Field(None, description="Serial of the certificate re-issued for this revoked one")
 
 
 class SubmittedItemOut(BaseModel):
@@ -91,7 +99,7 @@ class CounterOut(BaseModel):
     certificate: CounterCertificateOut
     student: StudentOut
     application: SubmittedApplicationOut
-    items: list[SubmittedItemOut] = Field(description="The four items as they were when submitted")
+    items: list[SubmittedItemOut] = Field(description="The items as they were when submitted")
 
 
 class CertificateOnlyOut(BaseModel):
@@ -124,7 +132,8 @@ def counter_certificate_out(record: CertificateRecord) -> dict[str, Any]:
     c = record.certificate
     return {"serial": c.serial, "status": record.status, "revoked_reason": c.revoked_reason,
             "revoked_at": iso(c.revoked_at), "issued_at": iso(c.issued_at),
-            "handed_over": [service.handover_out(e) for e in record.handovers]}
+            "handed_over": [service.handover_out(e) for e in record.handovers],
+            "replaces": record.replaces, "replaced_by": record.replaced_by}
 
 
 def certificate_out(record: CertificateRecord, settings: Settings) -> dict[str, Any]:
@@ -134,10 +143,10 @@ def certificate_out(record: CertificateRecord, settings: Settings) -> dict[str, 
 
 
 def submitted_items(record: CertificateRecord) -> list[dict[str, Any]]:
-    """The four items from the application snapshot, with their titles."""
+    """The items from the application snapshot, with their titles."""
     items = []
     for item in record.application.snapshot.get("items", []):
-        title, title_en = departments.TITLES.get(item.get("key", ""), (item.get("key", ""), item.get("key", "")))
+        title, title_en = item_title(item.get("key", ""))
         items.append({"key": item.get("key", ""), "title": title, "title_en": title_en,
                       "status": item.get("status", ""), "details": item.get("details") or {},
                       "updated_at": item.get("updated_at")})
@@ -165,7 +174,7 @@ def counter_staff() -> Staff:
 
 
 @me_bp.get("/certificate", responses={200: CertificateOut})
-def get_certificate():  # type: ignore[no-untyped-def]
+def get_certificate():
     """The student's clearance certificate and its QR code; 404 CERTIFICATE_NOT_FOUND before submission."""
     record = service.student_certificate(db(), current_student_id())
     response = jsonify(certificate_out(record, app_state().settings))
@@ -174,15 +183,15 @@ def get_certificate():  # type: ignore[no-untyped-def]
 
 
 @me_bp.get("/certificate.png", responses={"200": PNG_RESPONSE})
-def get_certificate_png():  # type: ignore[no-untyped-def]
+def get_certificate_png():
     """The QR code as a PNG (the mini-program cannot show inline SVG)."""
     record = service.student_certificate(db(), current_student_id())
     png = qr_png(service.verify_url(app_state().settings, record.certificate))
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 
 
-@counter_bp.post("/verify", responses={200: CounterOut, 404: ErrorOut, 422: ErrorOut})
-def verify_scan(body: VerifyIn):  # type: ignore[no-untyped-def]
+@counter_bp.post("/verify", responses={200: CounterOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut})
+def verify_scan(body: VerifyIn):
     """Verify a scanned QR code (counter staff and administrators); every scan is logged.
 
     A forged or altered code is 422 CERTIFICATE_INVALID, a genuine signature on a serial not on record is 404
@@ -190,6 +199,7 @@ def verify_scan(body: VerifyIn):  # type: ignore[no-untyped-def]
     carry student data.
     """
     staff = counter_staff()
+    ratelimit.enforce_counter_verify(staff.id)
     session = db()
     outcome = verify.scan(session, app_state().settings, body.qr_text, staff_id=staff.id,
                           channel=f"api-{current_principal().channel}", now=utcnow(), origin=origin())
@@ -202,7 +212,7 @@ def verify_scan(body: VerifyIn):  # type: ignore[no-untyped-def]
 
 
 @counter_bp.post("/handover", responses={200: CertificateOnlyOut, 409: ErrorOut, 422: ErrorOut})
-def handover(body: HandoverIn):  # type: ignore[no-untyped-def]
+def handover(body: HandoverIn):
     """Record what was handed over, each item once; any item already recorded is 409 and nothing is written."""
     staff = counter_staff()
     session = db()
@@ -212,7 +222,7 @@ def handover(body: HandoverIn):  # type: ignore[no-untyped-def]
 
 
 @admin_bp.post("/<serial>/revoke", responses={200: CertificateOnlyOut, 409: ErrorOut})
-def revoke(path: SerialPath, body: RevokeIn):  # type: ignore[no-untyped-def]
+def revoke(path: SerialPath, body: RevokeIn):
     """Revoke a certificate with a reason (administrators only); audited."""
     staff = current_staff()
     if not is_admin(staff):
@@ -223,8 +233,23 @@ def revoke(path: SerialPath, body: RevokeIn):  # type: ignore[no-untyped-def]
     return jsonify({"certificate": counter_certificate_out(record)})
 
 
+@admin_bp.post("/<serial>/reissue", responses={200: CertificateOnlyOut, 409: ErrorOut})
+def reissue(path: SerialPath):
+    """Re-issue a revoked certificate for the same application (administrators only): a new serial and QR code;
+    the revoked one stays revoked and names its replacement. 409 CERTIFICATE_NOT_REVOKED for any certificate
+    that is not revoked, 409 ALREADY_REISSUED the second time; audited."""
+    staff = current_staff()
+    if not is_admin(staff):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "仅管理员可以重新签发离校证明", "Only administrators can re-issue")
+    session = db()
+    record = service.reissue_certificate(session, app_state().settings, path.serial, staff, utcnow(),
+                                         origin=origin())
+    session.commit()
+    return jsonify({"certificate": counter_certificate_out(record)})
+
+
 @keys_bp.get(JWKS_PATH, responses={200: JwksOut})
-def certificate_keys():  # type: ignore[no-untyped-def]
+def certificate_keys():
     """The public keys that verify certificate QR codes offline (a JWK set of Ed25519 keys)."""
     response = jsonify(key_ring(app_state().settings).jwks())
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from collections.abc import Mapping
+from contextlib import suppress
+from typing import Any, Literal, cast
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+from redis.exceptions import RedisError
 
 from server.api.auth import origin
-from server.api.schemas import Strict, item_out
-from server.clearance.rules import ITEM_KEYS
+from server.api.schemas import Strict, item_key, item_out
+from server.clearance.contexts import load_contexts
+from server.clearance.rules import Judge
 from server.departments.bulk import load_targets, write_many
-from server.departments.changes import apply_change, evaluate_items, load_contexts, require_local
-from server.departments.credentials import verify_request
-from server.departments.fields import check_all_problems
-from server.errors import ApiError, ErrorCode, ErrorOut
+from server.departments.changes import apply_change, require_local
+from server.departments.credentials import HEADER_SIGNATURE, keep_outcome, verify_request
+from server.errors import ApiError, ErrorCode, error_responses
+from server.items import registry
+from server.items.fields import Choice
 from server.state import app_state, db
 from server.timeutil import utcnow
 
 MAX_BATCH = 5000
-SIGNED = [{"departmentKey": [], "departmentTimestamp": [], "departmentSignature": []}]
+SIGNED: list[dict[str, list[str]]] = [{"departmentKey": [], "departmentTimestamp": [], "departmentSignature": []}]
 SECURITY_SCHEMES = {
     "departmentKey": {"type": "apiKey", "in": "header", "name": "X-Lixiao-Key",
                       "description": "The key id issued by `python -m server.cli department-key create DEPARTMENT`"},
@@ -31,47 +35,45 @@ SECURITY_SCHEMES = {
                             "description": "hex HMAC-SHA256(secret, METHOD\\nPATH\\nTIMESTAMP\\nsha256hex(body))"},
 }
 # 413: a body over LIXIAO_UPLOAD_LIMIT_BYTES (10 MB) is refused before the signature is checked.
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut,
-          503: ErrorOut}
+ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)
 bp = APIBlueprint("department_api", __name__, url_prefix="/api/v1/departments", abp_tags=[Tag(name="departments")],
                   abp_security=SIGNED, abp_responses=ERRORS)
 
-Department = Literal["library", "archives", "apartment", "finance"]
-
-
 class DepartmentPath(BaseModel):
-    department: Department
+    department: str = item_key()
 
 
 class RecordPath(BaseModel):
-    department: Department
+    department: str = item_key()
     student_no: str = Field(min_length=1, max_length=32)
 
 
-class FeeLineIn(Strict):
-    name: str = Field(max_length=100)
-    due_cents: int = Field(ge=0)
-    paid_cents: int = Field(ge=0)
+def _record_fields() -> dict[str, Any]:
+    """Every writable field of every item, as optional body fields; a name two items share (a thesis status)
+    takes either item's values, and the item of the path decides which it must be."""
+    owners: dict[str, list[tuple[str, Any]]] = {}
+    for item in registry.known().values():
+        for field in item.fields:
+            owners.setdefault(field.name, []).append((item.key, field))
+    fields: dict[str, Any] = {}
+    for name, found in owners.items():
+        kinds = [field.kind for _key, field in found]
+        if len(kinds) > 1 and all(isinstance(kind, Choice) for kind in kinds):
+            annotation = Choice(tuple(dict.fromkeys(v for kind in kinds for v in kind.values))).annotation()
+        else:
+            annotation = kinds[0].annotation()
+        described = "; ".join(key + (f": {'|'.join(field.kind.values)}" if isinstance(field.kind, Choice) else "")
+                              for key, field in found)
+        fields[name] = (annotation, Field(None, description=described))
+    return fields
 
 
-class RecordIn(Strict):
-    """A department's fields; send only your department's, absent fields keep their value (idempotent upsert)."""
-
-    owed_books: int | None = Field(None, ge=0, description="library")
-    owed_fees_cents: int | None = Field(None, ge=0, description="library, in cents")
-    violations: int | None = Field(None, ge=0, description="library")
-    card_status: Literal["active", "cancelled"] | None = Field(None, description="library")
-    thesis_status: Literal["not_submitted", "submitted", "approved", "rejected", "received", "reviewed"] | None = (
-        Field(None, description="library: not_submitted|submitted|approved|rejected; "
-                                "archives: not_submitted|received|reviewed"))
-    building: str | None = Field(None, max_length=64, description="apartment")
-    move_out_date: date | None = Field(None, strict=False, description="apartment, YYYY-MM-DD or null")
-    move_out_handler: str | None = Field(None, max_length=64, description="apartment")
-    arrears_cents: int | None = Field(None, ge=0, description="finance, in cents")
-    fee_items: list[FeeLineIn] | None = Field(None, max_length=50, description="finance")
+RecordIn = create_model(  # the fields come from the item modules
+    "RecordIn", __base__=Strict, __doc__="An item's fields; send only your department's, absent fields keep their "
+    "value (idempotent upsert).", **_record_fields())
 
 
-class BatchRecordIn(RecordIn):
+class BatchRecordIn(RecordIn):  # a class made by create_model
     student_no: str = Field(min_length=1, max_length=32)
 
 
@@ -101,24 +103,36 @@ class RecordsOut(BaseModel):
 def _authenticate() -> None:
     """Check the signature before anything else, including the body's shape."""
     department = (request.view_args or {}).get("department", "")
-    if department not in ITEM_KEYS:
-        raise ApiError(404, ErrorCode.UNKNOWN_DEPARTMENT, "未知的部门", "Unknown department",
-                       departments=list(ITEM_KEYS))
     state = app_state()
+    active = registry.active(state.settings)
+    if department not in active:
+        raise ApiError(404, ErrorCode.UNKNOWN_DEPARTMENT, "未知的部门", "Unknown department",
+                       departments=list(active.keys))
     g.department_key = verify_request(db(), state.redis, state.settings.secret_key, department=department,
-                                      headers=request.headers, method=request.method, path=request.path,
+                                      headers=cast(Mapping[str, str], request.headers), method=request.method,
+                                      path=request.path,
                                       body=request.get_data(cache=True), now=utcnow())
     require_local(state.settings, department)
 
 
-def _values(record: RecordIn) -> dict[str, Any]:
+@bp.after_request
+def _keep_outcome(response: Response) -> Response:
+    """A write that was answered (committed or refused) keeps its answer for a client whose call timed out."""
+    if g.get("department_key") is not None and response.status_code < 500 and response.is_json:
+        with suppress(RedisError):  # the answer still goes out; a replay then learns only that it was seen
+            keep_outcome(app_state().redis, g.department_key.key_id,  # the canonical id, as the replay mark
+                         request.headers[HEADER_SIGNATURE].strip(), response.status_code, response.get_json())
+    return response
+
+
+def _values(record: BaseModel) -> dict[str, Any]:
     return record.model_dump(exclude_unset=True, exclude={"student_no"})
 
 
 def _problems(department: str, index: int | None, values: dict[str, Any]) -> list[dict[str, Any]]:
     prefix: list[Any] = ["records", index] if index is not None else []
     return [{"loc": [*prefix, p.field], "message": p.message, "message_en": p.message_en}
-            for p in check_all_problems(department, values)]
+            for p in registry.get(department).problems(values)]
 
 
 def _invalid(fields: list[dict[str, Any]]) -> ApiError:
@@ -131,28 +145,27 @@ def _actor() -> str:
 
 
 @bp.put("/<department>/records/<student_no>", responses={200: RecordOut})
-def put_record(path: RecordPath, body: RecordIn):  # type: ignore[no-untyped-def]
+def put_record(path: RecordPath, body: RecordIn):
     """Create or update one student's record of this department (fields not sent keep their value)."""
     values = _values(body)
     problems = _problems(path.department, None, values)
     if problems:
         raise _invalid(problems)
     state, session, now = app_state(), db(), utcnow()
-    ctx = load_contexts(session, [path.student_no]).get(path.student_no)
+    ctx = load_contexts(session, [path.student_no], keys=registry.active(state.settings).keys).get(path.student_no)
     if ctx is None:
         raise ApiError(404, ErrorCode.STUDENT_NOT_FOUND, f"学号不存在：{path.student_no}",
                        f"No student with number {path.student_no}")
     result = apply_change(session, state.settings, state.sources, ctx, path.department, values, source="api",
                           actor=_actor(), origin=origin(), cause=f"api:{path.department}", now=now)
-    item = next(i for i in evaluate_items(state.settings, state.sources, ctx.student, ctx.rows, now)
-                if i.key == path.department)
+    item = Judge.of(state.settings, state.sources, now).item(path.department, ctx.rows[path.department], ctx.student)
     session.commit()
     return jsonify({"department": path.department, "student_no": path.student_no, "result": result,
                     "item": item_out(item)})
 
 
 @bp.post("/<department>/records", responses={200: RecordsOut})
-def post_records(path: DepartmentPath, body: RecordsIn):  # type: ignore[no-untyped-def]
+def post_records(path: DepartmentPath, body: RecordsIn):
     """Create or update up to 5,000 records at once; any bad or unknown record means nothing is written."""
     department = path.department
     problems: list[dict[str, Any]] = []

@@ -1,16 +1,17 @@
-"""The student API of SPEC §6: status, card cancellation, submission, completed items."""
+"""The student API of SPEC §6: status, the items' student actions (card cancellation), submission, completed items."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Response, g, jsonify
+from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from sqlalchemy.orm import Session
 
-from server.api import status_copies
-from server.api.auth import BEARER, PREFETCH, current_student_id, origin
+from server.api.auth import BEARER, current_student_id, origin, ride_on_session_row, session_row
 from server.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -22,41 +23,47 @@ from server.api.schemas import (
     item_out,
     student_out,
 )
-from server.cache import CLEARANCE
 from server.certificates.service import certificate_briefs, list_applications_with_certificates
-from server.clearance import service
 from server.clearance.models import Application
-from server.errors import ErrorOut
-from server.identity.token_cache import Prefetch
-from server.identity.tokens import Principal
+from server.errors import ErrorOut, error_responses
+from server.items import registry
+from server.items.base import StudentAction
+from server.readcache import Page, versions_in, with_versions
 from server.state import app_state, db
+from server.student import service
 from server.timeutil import utcnow
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+ERRORS = error_responses(400, 401, 403, 404, 429, 503)
 bp = APIBlueprint("student_api", __name__, url_prefix="/api/v1/me", abp_tags=[Tag(name="student")],
                   abp_security=BEARER, abp_responses=ERRORS)
 
 
 @bp.get("/clearance", responses={200: ClearanceOut})
-def get_clearance():  # type: ignore[no-untyped-def]
-    """The four items, whether the student may submit, and what was submitted."""
-    student_id = current_student_id(also=_own_clearance)
+def get_clearance():
+    """The student's items, whether the student may submit, and what was submitted."""
+    student_id = current_student_id()
     state = app_state()
-    lookup, now = g.get("prefetched"), utcnow()
-    if state.cache is not None and lookup is not None:
-        body = status_copies.find(state.cache, lookup, now)
-        if body is not None:
-            return Response(body, mimetype="application/json")
     session = db()
-    clearance = service.read_clearance(session, state.clearance, student_id, cached=True, lookup=lookup)
+    if state.pages is None:
+        return Response(_status_page(session, student_id).body, mimetype="application/json")
+    row = session_row()
+    return state.pages.serve(session, student_id, lambda: _status_page(session, student_id),
+                             known=None if row is None else versions_in(row))
+
+
+# A returning student's page costs one statement: the versions it is kept against come with the session row.
+ride_on_session_row("student_api.get_clearance", with_versions)
+
+
+def _status_page(session: Session, student_id: int) -> Page:
+    """The page made from the database (records of pulled sources that are due are read first, and kept)."""
+    state, now = app_state(), utcnow()
+    clearance = service.read_clearance(session, state.clearance, student_id)
     if session.in_transaction():
         session.commit()  # records refreshed from pulled sources are kept
-    response = jsonify(_clearance_out(session, clearance, now))
-    if state.cache is not None and clearance.stamp is not None and clearance.application is None:
-        # A submitted student's page shows the certificate, whose revocation the cache does not watch.
-        status_copies.keep(state.cache, student_id, clearance.stamp, clearance.changes_at(state.settings, now),
-                           response.get_data())
-    return response
+    body = json.dumps(_clearance_out(session, clearance, now), ensure_ascii=False, separators=(",", ":")).encode()
+    # A submitted student's page shows the certificate, whose revocation changes no data version: never kept.
+    return Page(body, clearance.changes_at(state.settings, now), keep=clearance.application is None)
 
 
 def _clearance_out(session: Session, clearance: service.Clearance, now: datetime) -> dict[str, Any]:
@@ -84,19 +91,6 @@ def _clearance_out(session: Session, clearance: service.Clearance, now: datetime
     }
 
 
-def _own_clearance(principal: Principal) -> Prefetch | None:
-    """The student's cache entry: only its stamp when this worker holds a page made from it, else the entry and
-    the page attached to it."""
-    if principal.student_id is None:
-        return None
-    cache = app_state().cache
-    held = cache is not None and status_copies.holds(cache, principal.student_id)
-    return Prefetch(CLEARANCE, principal.student_id, stamp_only=held, attachment=not held)
-
-
-PREFETCH[f"{bp.name}.{get_clearance.__name__}"] = _own_clearance
-
-
 def _with_certificate(session: Session, app: Application | None, batch_name: str) -> dict[str, Any] | None:
     """The application as listed, with its certificate's serial and status."""
     if app is None:
@@ -104,17 +98,29 @@ def _with_certificate(session: Session, app: Application | None, batch_name: str
     return application_out(app, batch_name, certificate_briefs(session, [app.id]).get(app.id))
 
 
-@bp.post("/library-card/cancel", responses={200: ItemOut, 409: ErrorOut, 422: ErrorOut})
-def cancel_library_card():  # type: ignore[no-untyped-def]
-    """Cancel the library card (only with no books, fees or violations outstanding); safe to repeat."""
-    session = db()
-    item = service.cancel_library_card(session, app_state().clearance, current_student_id(), origin=origin())
-    session.commit()
-    return jsonify(item_out(item))
+def _action_view(key: str, action: StudentAction) -> Callable[[], Response]:
+    def view() -> Response:
+        session = db()
+        item = service.act(session, app_state().clearance, current_student_id(), key, action.name, origin=origin())
+        session.commit()
+        return jsonify(item_out(item))
+
+    view.__name__ = f"{key}_{action.name}".replace("-", "_")
+    view.__doc__ = (f"{action.title[1]} ({key}); safe to repeat. 422 when it cannot be done yet or the department "
+                    "refuses, 503 when its system cannot be reached; the answer is the item after it.")
+    return view
+
+
+# Each item's student actions at the path its module names (the library's card cancellation of SPEC §6); a
+# deployment that has the item off answers 404.
+for _item in registry.known().values():
+    for _action in _item.student_actions:
+        bp.post(_action.api_path, responses={200: ItemOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut})(
+            _action_view(_item.key, _action))
 
 
 @bp.post("/application", responses={201: ApplicationOut, 409: ErrorOut, 422: ErrorOut})
-def submit_application(body: ApplicationIn):  # type: ignore[no-untyped-def]
+def submit_application(body: ApplicationIn):
     """Submit the clearance, once; 422 lists the items not passed, 403 when the batch is closed."""
     session = db()
     application = service.submit_application(session, app_state().clearance, current_student_id(),
@@ -126,7 +132,7 @@ def submit_application(body: ApplicationIn):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/applications", responses={200: ApplicationsOut})
-def list_applications():  # type: ignore[no-untyped-def]
+def list_applications():
     """The completed items list: every submitted clearance, with its certificate's serial and status."""
     rows = list_applications_with_certificates(db(), current_student_id())
     return jsonify({"applications": [application_out(a, b.name, c) for a, b, c in rows]})

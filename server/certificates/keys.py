@@ -19,7 +19,7 @@ from server.certificates.signing import (
     load_public_key,
     public_jwks,
 )
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 _PUBLIC_PEM_RE = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 _lock = threading.Lock()
@@ -107,3 +107,14 @@ def key_ring(settings: Settings) -> KeyRing:
             verifying[key_id(signing)] = signing.public_key()
             ring = _cache[cache_key] = KeyRing(signing, verifying)
     return ring
+
+
+def check_keys(settings: Settings) -> None:
+    """A signing key that does not load would only fail at the first submission; fail at start instead (the app
+    factory and the command line call this after loading the settings)."""
+    try:
+        if settings.certificate_private_key:
+            parse_private_key(settings.certificate_private_key)
+        parse_public_keys(settings.certificate_retired_public_keys)
+    except ValueError as exc:
+        raise SettingsError(f"LIXIAO_CERTIFICATE_PRIVATE_KEY / _RETIRED_PUBLIC_KEYS: {exc}") from exc

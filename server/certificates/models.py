@@ -21,13 +21,21 @@ SCAN_RESULTS = ("valid", "revoked", "unknown", "invalid")
 
 
 class Certificate(Base):
-    """The clearance certificate of one application: a serial and the signed token its QR code carries."""
+    """The clearance certificate of one application: a serial and the signed token its QR code carries.
+
+    A revoked certificate may be re-issued once: the new row names it in `replaces_id`. Both guards are keys,
+    so two administrators re-issuing at once cannot make two replacements: `replaces_id` is unique, and so is
+    (`application_id`, `reissue_no`), which also keeps submission to one original (reissue_no 0).
+    """
 
     __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("application_id", "reissue_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(32), unique=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    reissue_no: Mapped[int] = mapped_column(default=0, server_default="0")  # 0 for the original, then 1, 2…
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"), unique=True, default=None)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
     token: Mapped[str] = mapped_column(String(512))
     key_id: Mapped[str] = mapped_column(String(8))

@@ -23,11 +23,13 @@ _PREFIX_LENGTH = 24
 
 @dataclass(frozen=True)
 class ScanOutcome:
-    """What a scan found: valid | revoked (with the certificate) or unknown | invalid (without)."""
+    """What a scan found: valid | revoked (with the certificate, and the serial of its re-issue if any) or
+    unknown | invalid (without)."""
 
     result: str
     certificate: Certificate | None = None
     reason: InvalidReason | None = None
+    replaced_by: str | None = None
 
     def refusal(self) -> ApiError | None:
         """The API error for anything but a valid certificate; never carries student data."""
@@ -40,10 +42,17 @@ class ScanOutcome:
                             "This certificate is not on record; check where it came from")
         if self.result == REVOKED and self.certificate is not None:
             c = self.certificate
+            certificate = {"serial": c.serial, "status": REVOKED, "revoked_reason": c.revoked_reason,
+                           "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+                           "replaced_by": self.replaced_by}
+            if self.replaced_by:
+                # Still a refusal, but not a dead end: the counter asks for the new one by its serial.
+                return ApiError(422, ErrorCode.CERTIFICATE_REVOKED,
+                                f"该离校证明已被撤销，并由新证明 {self.replaced_by} 替代：请学生出示新证明",
+                                f"This certificate was revoked and replaced by {self.replaced_by}: "
+                                "ask the student to show the new one", certificate=certificate)
             return ApiError(422, ErrorCode.CERTIFICATE_REVOKED, f"该离校证明已被撤销：{c.revoked_reason}",
-                            f"This certificate was revoked: {c.revoked_reason}",
-                            certificate={"serial": c.serial, "status": REVOKED, "revoked_reason": c.revoked_reason,
-                                         "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None})
+                            f"This certificate was revoked: {c.revoked_reason}", certificate=certificate)
         return None
 
 
@@ -61,7 +70,10 @@ def check_scanned_text(session: Session, settings: Settings, text: str) -> ScanO
     # serial (a leaked key, a re-issue) is not this certificate.
     if certificate is None or not hmac.compare_digest(certificate.token.encode(), token.encode()):
         return ScanOutcome(UNKNOWN)
-    return ScanOutcome(REVOKED if certificate.revoked_at is not None else VALID, certificate)
+    if certificate.revoked_at is None:
+        return ScanOutcome(VALID, certificate)
+    replaced_by = session.scalar(select(Certificate.serial).where(Certificate.replaces_id == certificate.id))
+    return ScanOutcome(REVOKED, certificate, replaced_by=replaced_by)
 
 
 def log_scan(session: Session, text: str, outcome: ScanOutcome, *, staff_id: int | None, channel: str,

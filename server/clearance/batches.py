@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.audit import record_audit
 from server.clearance.models import Application, Batch, Student
+from server.clearance.versions import touch_batch
 from server.errors import ApiError, ErrorCode
 from server.timeutil import iso
 
@@ -61,6 +62,7 @@ def set_window(session: Session, batch_id: int, *, name: str, opens_at: datetime
     batch.name, batch.opens_at, batch.closes_at = name, opens_at, closes_at
     after = _snapshot(batch)
     if after != before:
+        touch_batch(batch)
         session.flush()
         record_audit(session, actor=actor, action="batch.update", entity=f"batch:{batch.id}", before=before,
                      after=after, origin=origin)
@@ -84,6 +86,7 @@ def _set_closed_early(session: Session, batch_id: int, closed_at: datetime | Non
     if (batch.closed_early_at is None) != (closed_at is None):
         before = _snapshot(batch)
         batch.closed_early_at = closed_at
+        touch_batch(batch)
         session.flush()
         record_audit(session, actor=actor, action=action, entity=f"batch:{batch.id}", before=before,
                      after=_snapshot(batch), origin=origin)
@@ -97,4 +100,4 @@ def batch_counts(session: Session) -> dict[int, tuple[int, int]]:
         .outerjoin(Application, (Application.student_id == Student.id) & (Application.batch_id == Student.batch_id))
         .where(Student.batch_id.isnot(None)).group_by(Student.batch_id)
     )
-    return {b: (int(n), int(s)) for b, n, s in rows}
+    return {b: (int(n), int(s)) for b, n, s in rows if b is not None}

@@ -1,15 +1,21 @@
-"""Students, batches, the four departmental records, item states and applications."""
+"""Students, batches, item states, transitions and applications (each item's record is in its module)."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime
 from server.timeutil import utcnow
+
+
+def new_version() -> int:
+    """A data version (server/clearance/versions.py): random, so a value never comes back after a restore."""
+    return secrets.randbits(62)
 
 
 class Batch(Base):
@@ -23,6 +29,8 @@ class Batch(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Replaced by every change of this batch (server/clearance/versions.py).
+    data_version: Mapped[int] = mapped_column(BigInteger, default=new_version, server_default="0")
 
     def is_open(self, now: datetime) -> bool:
         """Whether students may submit at `now`."""
@@ -47,67 +55,10 @@ class Student(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set by a browser sign-in; token logins leave api_sessions rows instead. Both empty: never logged in.
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Replaced by every change of what the student's status shows (server/clearance/versions.py).
+    data_version: Mapped[int] = mapped_column(BigInteger, default=new_version, server_default="0")
 
     batch: Mapped[Batch | None] = relationship(lazy="raise")
-
-
-class _RecordColumns:
-    """What every departmental record carries besides its own fields."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), unique=True)
-    source: Mapped[str] = mapped_column(String(40))  # local | console:<staff> | import | api | http | fake
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last successful read or write
-    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    fail_reason: Mapped[str | None] = mapped_column(String(200), default=None)
-    known: Mapped[bool] = mapped_column(Boolean, default=True)  # False: the source said "no such student"
-
-
-class LibraryRecord(_RecordColumns, Base):
-    """Loans, fees, violations, card and thesis deposit at the library."""
-
-    __tablename__ = "library_records"
-
-    owed_books: Mapped[int] = mapped_column(Integer, default=0)
-    owed_fees_cents: Mapped[int] = mapped_column(Integer, default=0)
-    violations: Mapped[int] = mapped_column(Integer, default=0)
-    card_status: Mapped[str] = mapped_column(String(16), default="active")  # active | cancelled
-    thesis_status: Mapped[str] = mapped_column(String(16), default="not_submitted")
-
-
-class ArchivesRecord(_RecordColumns, Base):
-    """Whether the archives has the thesis and has reviewed it."""
-
-    __tablename__ = "archives_records"
-
-    thesis_status: Mapped[str] = mapped_column(String(16), default="not_submitted")
-
-
-class ApartmentRecord(_RecordColumns, Base):
-    """The move-out from campus housing."""
-
-    __tablename__ = "apartment_records"
-
-    building: Mapped[str | None] = mapped_column(String(64), default=None)
-    move_out_date: Mapped[date | None] = mapped_column(Date, default=None)
-    move_out_handler: Mapped[str | None] = mapped_column(String(64), default=None)
-
-
-class FinanceRecord(_RecordColumns, Base):
-    """Fee lines and what is still owed."""
-
-    __tablename__ = "finance_records"
-
-    arrears_cents: Mapped[int] = mapped_column(Integer, default=0)
-    fee_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-
-
-RECORD_MODELS: dict[str, type[_RecordColumns]] = {
-    "library": LibraryRecord,
-    "archives": ArchivesRecord,
-    "apartment": ApartmentRecord,
-    "finance": FinanceRecord,
-}
 
 
 class ItemState(Base):
@@ -118,19 +69,19 @@ class ItemState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"))
-    item: Mapped[str] = mapped_column(String(16))  # library | archives | apartment | finance
+    item: Mapped[str] = mapped_column(String(16))  # an item key
     status: Mapped[str] = mapped_column(String(16), index=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Transition(Base):
-    """An item (or all four) changing status; written in the transaction that caused it."""
+    """An item (or all of them) changing status; written in the transaction that caused it."""
 
     __tablename__ = "transitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
-    item: Mapped[str] = mapped_column(String(16))  # an item key, or "all" when all four became passed
+    item: Mapped[str] = mapped_column(String(16))  # an item key, or "all" when every item became passed
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     cause: Mapped[str] = mapped_column(String(60))
@@ -151,3 +102,12 @@ class Application(Base):
     channel: Mapped[str] = mapped_column(String(16), default="api")
 
     batch: Mapped[Batch] = relationship(lazy="raise")
+
+
+class DataEpoch(Base):
+    """One row: the epoch of every data version (server/clearance/versions.py); replacing it retires them all."""
+
+    __tablename__ = "data_epoch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    epoch: Mapped[str] = mapped_column(String(32))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -11,99 +11,24 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
-from server.clearance.models import (
-    RECORD_MODELS,
-    ApartmentRecord,
-    ArchivesRecord,
-    FinanceRecord,
-    ItemState,
-    LibraryRecord,
-    Student,
-    Transition,
-)
-from server.clearance.rules import (
-    ITEM_KEYS,
-    ApartmentData,
-    ArchivesData,
-    DepartmentData,
-    FinanceData,
-    ItemResult,
-    LibraryData,
-    Observation,
-    Status,
-)
-from server.db import insert_rows
-from server.messaging.outbox import insert_events, transition_events
+from server.clearance.events import insert_events, transition_events
+from server.clearance.models import ItemState, Student, Transition
+from server.clearance.rules import ItemResult, Status
+from server.clearance.versions import touch_student
+from server.db import insert_rows, table_of
+from server.items import registry
+from server.items.base import ItemRecord
 
-RecordRow = LibraryRecord | ArchivesRecord | ApartmentRecord | FinanceRecord
-
-# The writable fields of each record, i.e. what a department may set.
-RECORD_FIELDS: dict[str, tuple[str, ...]] = {
-    "library": ("owed_books", "owed_fees_cents", "violations", "card_status", "thesis_status"),
-    "archives": ("thesis_status",),
-    "apartment": ("building", "move_out_date", "move_out_handler"),
-    "finance": ("arrears_cents", "fee_items"),
-}
-
-
-def data_of(key: str, row: Any, student: Any) -> DepartmentData | None:
-    """The rule-level data of a record row (an ORM row, or any object with the same attributes)."""
-    if key == "apartment":
-        if row is None and not student.lived_on_campus:
-            return ApartmentData(lived_on_campus=False)
-        if row is None:
-            return None
-        return ApartmentData(student.lived_on_campus, row.building, row.move_out_date, row.move_out_handler)
-    if row is None:
-        return None
-    if key == "library":
-        return LibraryData(row.owed_books, row.owed_fees_cents, row.violations, row.card_status, row.thesis_status)
-    if key == "archives":
-        return ArchivesData(row.thesis_status)
-    return FinanceData(row.arrears_cents, tuple(row.fee_items or ()))
-
-
-# What a local department that has recorded nothing says (observations are immutable, so made once).
-_NOTHING_RECORDED: dict[str, Observation] = {
-    key: Observation(data=data, read_at=None, source="local", known=True)
-    for key, data in (("library", LibraryData()), ("archives", ArchivesData()), ("finance", FinanceData()))
-}
-_NOTHING_RECORDED_APARTMENT = {
-    lived: Observation(data=ApartmentData(lived_on_campus=lived), read_at=None, source="local", known=True)
-    for lived in (False, True)
-}
-
-
-def observe(key: str, row: RecordRow | Any | None, student: Student | Any, pulls: bool) -> Observation:
-    """What we know of one item.
-
-    For a department that keeps its records in Lixiao (it does not pull), a missing row means the
-    department has recorded nothing about the student: empty data, which the seed's rules judge
-    (finance with no data passes; archives with an empty status does not).
-    """
-    if row is None:
-        if pulls:
-            data = data_of(key, None, student) if key == "apartment" and not student.lived_on_campus else None
-            return Observation(data=data, read_at=None, source="", known=True)
-        if key == "apartment":
-            return _NOTHING_RECORDED_APARTMENT[bool(student.lived_on_campus)]
-        return _NOTHING_RECORDED[key]
-    return Observation(
-        data=data_of(key, row, student) if row.known else None,
-        read_at=row.read_at,
-        source=row.source,
-        known=row.known,
-        failed_at=row.failed_at,
-    )
+RecordRow = ItemRecord  # any item's record row
 
 
 def snapshot_of(row: RecordRow | Any | None, key: str | None = None) -> dict[str, Any] | None:
     """A JSON-able copy of a record's fields, for the audit log (`key` is needed for plain rows)."""
     if row is None:
         return None
-    key = key or next(k for k, m in RECORD_MODELS.items() if isinstance(row, m))
+    item = registry.get(key) if key else next(i for i in registry.known().values() if isinstance(row, i.record))
     out: dict[str, Any] = {"known": row.known}
-    for name in RECORD_FIELDS[key]:
+    for name in item.field_names:
         value = getattr(row, name)
         out[name] = value.isoformat() if isinstance(value, date | datetime) else value
     return out
@@ -113,7 +38,7 @@ def write_record(
     session: Session,
     student: Student,
     key: str,
-    values: Mapping[str, Any] | DepartmentData | None,
+    values: Mapping[str, Any] | object | None,
     *,
     source: str,
     now: datetime,
@@ -124,29 +49,30 @@ def write_record(
 ) -> tuple[RecordRow, bool]:
     """Create or update one record from a successful read or write; returns (row, changed).
 
-    `values=None` records that the source answered it does not know the student.
+    `values` are field values, or the item's rule data (a pull); `values=None` records that the source answered
+    it does not know the student.
     """
-    model = RECORD_MODELS[key]
+    item = registry.get(key)
+    model = item.record
     row = existing
     if row is None and load:
-        row = session.scalars(select(model).where(model.student_id == student.id)).one_or_none()  # type: ignore[attr-defined]
-    before = snapshot_of(row)
-    if isinstance(values, LibraryData | ArchivesData | ApartmentData | FinanceData):
-        values = {k: v for k, v in asdict(values).items() if k in RECORD_FIELDS[key]}
-        if "fee_items" in values:
-            values["fee_items"] = list(values["fee_items"])
+        row = session.scalars(select(model).where(model.student_id == student.id)).one_or_none()
+    before = snapshot_of(row, key)
+    if isinstance(values, item.data):
+        values = item.values_of(values)
     if row is None:
-        row = model(student_id=student.id, source=source, read_at=now)  # type: ignore[call-arg]
+        row = model(student_id=student.id, source=source, read_at=now)
         session.add(row)
-    for name in RECORD_FIELDS[key]:
-        if values is not None and name in values:
+    for name in item.field_names:
+        if isinstance(values, Mapping) and name in values:
             setattr(row, name, values[name])
     row.known = values is not None
     row.source = source
     row.read_at = now
     row.failed_at = None
     row.fail_reason = None
-    after = snapshot_of(row)
+    touch_student(session, student)  # even unchanged: the read time is what the status's freshness follows
+    after = snapshot_of(row, key)
     changed = before != after
     if changed:
         record_audit(session, actor=actor, action=f"{key}_record.write", entity=f"{key}_record:{student.student_no}",
@@ -158,10 +84,11 @@ def record_failure(session: Session, student: Student, key: str, row: RecordRow 
                    now: datetime) -> RecordRow:
     """Note that the source could not be read for this student (the item becomes unavailable)."""
     if row is None:
-        row = RECORD_MODELS[key](student_id=student.id, source="", read_at=None, known=True)  # type: ignore[call-arg]
+        row = registry.get(key).record(student_id=student.id, source="", read_at=None, known=True)
         session.add(row)
     row.failed_at = now
     row.fail_reason = reason[:200]
+    touch_student(session, student)
     return row
 
 
@@ -186,14 +113,14 @@ class StateSync:
 
 
 def load_statuses(session: Session, student_ids: Sequence[int],
-                  items: Sequence[str] = ITEM_KEYS) -> dict[int, dict[str, str]]:
-    """The stored statuses of some items of many students, as {student id: {item: status}} (absent: none stored)."""
+                  items: Sequence[str] | None = None) -> dict[int, dict[str, str]]:
+    """The stored statuses of many students (of some items only, if given): {student id: {item: status}}."""
     found: dict[int, dict[str, str]] = {}
-    table = ItemState.__table__
+    table = table_of(ItemState)
     for start in range(0, len(student_ids), 1000):
         stmt = select(table.c.student_id, table.c.item, table.c.status).where(
             table.c.student_id.in_(list(student_ids[start:start + 1000])))
-        if len(items) < len(ITEM_KEYS):
+        if items is not None:
             stmt = stmt.where(table.c.item.in_(list(items)))
         for student_id, item, status in session.execute(stmt):
             found.setdefault(student_id, {})[item] = status
@@ -210,7 +137,9 @@ def sync_item_states(
     states: Mapping[str, ItemState] | None = None,
     record_transitions: bool = True,
 ) -> list[TransitionRow]:
-    """Store each item's status and write a transition for every change (and for "all four passed")."""
+    """Store each item's status and write a transition for every change (and for "all items passed").
+
+    `items` are all the student's active items: "all passed" is judged over them."""
     stored = None if states is None else {key: state.status for key, state in states.items()}
     done = sync_item_states_many(session, [StateSync(student, {i.key: str(i.status) for i in items}, stored)],
                                  cause=cause, now=now, record_transitions=record_transitions)
@@ -225,7 +154,10 @@ def sync_item_states_many(
     now: datetime,
     record_transitions: bool = True,
 ) -> list[tuple[Any, list[TransitionRow]]]:
-    """Store many students' item statuses and write a Transition for every flip (and for "all four passed").
+    """Store many students' item statuses and write a Transition for every flip (and for "all items passed").
+
+    Each StateSync's statuses are those of every active item: "all passed" is judged over them (an item that
+    was turned off keeps its stored state, which no longer counts).
 
     The one way item states change: `sync_item_states` (one student) comes here, and so do the bulk writers
     (`server.departments.bulk`: imports and the batch API, a thousand students per call). A handful of statements
@@ -246,7 +178,7 @@ def sync_item_states_many(
     for sync in syncs:
         student_id = sync.student.id
         stored = sync.stored if sync.stored is not None else loaded.get(student_id, {})
-        before_all = len(stored) == len(ITEM_KEYS) and all(s == passed for s in stored.values())
+        before_all = all(stored.get(key) == passed for key in sync.statuses)
         mine: list[TransitionRow] = []
         for key, status in sync.statuses.items():
             old = stored.get(key)
@@ -262,7 +194,7 @@ def sync_item_states_many(
             mine.append(TransitionRow(student_id, "all", None, passed, cause, now))
         if mine:
             flipped.append((sync.student, mine))
-    insert_rows(session, ItemState.__table__, ("student_id", "item", "status", "changed_at"), new_states)
+    insert_rows(session, table_of(ItemState), ("student_id", "item", "status", "changed_at"), new_states)
     for (key, status), ids in moves.items():
         for start in range(0, len(ids), 1000):
             # ORM-enabled, so ItemState objects this session holds see the new status too
@@ -271,7 +203,7 @@ def sync_item_states_many(
                             .values(status=status, changed_at=now)
                             .execution_options(synchronize_session="evaluate"))
     if flipped:
-        insert_rows(session, Transition.__table__, TransitionRow._fields, [t for _s, mine in flipped for t in mine])
+        insert_rows(session, table_of(Transition), TransitionRow._fields, [t for _s, mine in flipped for t in mine])
         # Turns to passed become outbox rows (pushes, in-app notifications) in this same transaction, one statement
         # for the whole batch: every transition of every path passes this point.
         insert_events(session, [event for student, mine in flipped for event in transition_events(student, mine)])

@@ -1,7 +1,7 @@
 """Writing many students' records at once — file imports and the batch API — with what `apply_change` does for one.
 
 Every changed record is written and audited (from → to), an unchanged one is not written, and students whose
-item flips get all four items recomputed and their transitions written through `sync_item_states_many`, all in
+item flips get every item recomputed and their transitions written through `sync_item_states_many`, all in
 the caller's transaction. The work is done on plain rows with SQLAlchemy Core: a chunk of 1,000 students costs a
 handful of `IN (…)` queries and one executemany per table, instead of an ORM object (and its flush) per row.
 """
@@ -13,41 +13,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import JSON, Boolean, Date, Row, and_, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import AuditEntry, audit_values, record_audits
-from server.clearance import departments
-from server.clearance.models import RECORD_MODELS, ItemState, Student
-from server.clearance.records import (
-    RECORD_FIELDS,
-    StateSync,
-    TransitionRow,
-    observe,
-    snapshot_of,
-    sync_item_states_many,
-)
-from server.clearance.rules import ITEM_KEYS, status_of
-from server.db import UTCDateTime, insert_rows
-from server.departments.changes import CHUNK, chunks, is_unchanged, record_defaults
+from server.clearance.models import ItemState, Student
+from server.clearance.records import RecordRow, StateSync, TransitionRow, snapshot_of, sync_item_states_many
+from server.clearance.rules import Judge
+from server.clearance.versions import touch_students
+from server.db import CHUNK, UTCDateTime, chunks, insert_rows, table_of
+from server.departments.changes import is_unchanged
+from server.items import registry
 from server.settings import Settings
 from server.sources import DepartmentSource
 from server.timeutil import utcnow
 
-_STUDENTS = Student.__table__
+_STUDENTS = table_of(Student)
 # Core columns, not ORM attributes: the rows come back as plain tuples without the ORM's loading machinery.
 STUDENT_COLUMNS = (_STUDENTS.c.id, _STUDENTS.c.student_no, _STUDENTS.c.lived_on_campus, _STUDENTS.c.batch_id)
 _BOOKKEEPING = ("known", "source", "read_at", "failed_at", "fail_reason")
 
 
-def load_students(session: Session, student_nos: Sequence[str], *, lock: bool = True) -> dict[str, Row[Any]]:
+def load_students(session: Session, student_nos: Sequence[str], *, lock: bool = True
+                  ) -> dict[str, Row[*tuple[Any, ...]]]:
     """Students by number as plain rows (id, student_no, lived_on_campus, batch_id); `lock` takes row locks."""
-    found: dict[str, Row[Any]] = {}
+    found: dict[str, Row[*tuple[Any, ...]]] = {}
     for chunk in chunks(student_nos):
         stmt = select(*STUDENT_COLUMNS).where(_STUDENTS.c.student_no.in_(list(chunk))).order_by(_STUDENTS.c.id)
-        found.update((row.student_no, row) for row in session.execute(stmt.with_for_update() if lock else stmt))
+        found.update((str(row.student_no), row) for row in session.execute(stmt.with_for_update() if lock else stmt))
     return found
 
 
@@ -55,7 +50,7 @@ def load_students(session: Session, student_nos: Sequence[str], *, lock: bool = 
 class Target:
     """A student a department's record is about to be written for: their row, that record, its item's status."""
 
-    student: Row[Any] | StudentRow  # id, student_no, lived_on_campus, batch_id
+    student: Row[*tuple[Any, ...]] | StudentRow  # id, student_no, lived_on_campus, batch_id
     record: SimpleNamespace | None  # id, known, failed_at and the department's fields
     stored: str | None  # the stored status of the department's item, None when none is stored
 
@@ -67,10 +62,11 @@ def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock
     """
     if _aggregates(session, key):
         return _load_targets_aggregated(session, key, student_nos, lock=lock)
-    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
-    state = ItemState.__table__
+    record = table_of(registry.get(key).record)
+    state = table_of(ItemState)
     # Only what deciding and writing need (read_at, source and fail_reason are overwritten): fewer columns to decode.
-    prefixed = [record.c[name].label(f"r_{name}") for name in ("id", "known", "failed_at", *RECORD_FIELDS[key])]
+    prefixed = [record.c[name].label(f"r_{name}")
+                for name in ("id", "known", "failed_at", *registry.get(key).field_names)]
     joined = _STUDENTS.outerjoin(record, record.c.student_id == _STUDENTS.c.id).outerjoin(
         state, and_(state.c.student_id == _STUDENTS.c.id, state.c.item == key))
     found: dict[str, Target] = {}
@@ -91,9 +87,9 @@ def load_targets(session: Session, key: str, student_nos: Sequence[str], *, lock
 def _aggregates(session: Session, key: str) -> bool:
     """Whether `load_targets` reads a chunk as one JSON document (MariaDB, records without JSON columns)."""
     dialect = session.connection().dialect  # connected: the dialect knows MariaDB from MySQL only then
-    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    item = registry.get(key)
     return bool(getattr(dialect, "is_mariadb", False)) and not any(
-        isinstance(record.c[name].type, JSON) for name in RECORD_FIELDS[key])
+        isinstance(table_of(item.record).c[name].type, JSON) for name in item.field_names)
 
 
 class StudentRow(NamedTuple):
@@ -123,8 +119,8 @@ def _load_targets_aggregated(session: Session, key: str, student_nos: Sequence[s
     The same join, rows and locks, but the driver reads one row per 1,000 students instead of one per student:
     PyMySQL decodes every row and column in Python, which cost more than the query itself.
     """
-    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
-    names = ("id", "known", "failed_at", *RECORD_FIELDS[key])
+    record = table_of(registry.get(key).record)
+    names = ("id", "known", "failed_at", *registry.get(key).field_names)
     converters = [(i, convert) for i, name in enumerate(names) if (convert := _from_json(record.c[name]))]
     quote = session.get_bind().dialect.identifier_preparer.quote
     values = ", ".join(f"r.{quote(name)}" for name in names)
@@ -155,7 +151,7 @@ def _load_targets_aggregated(session: Session, key: str, student_nos: Sequence[s
 
 def load_records(session: Session, key: str, student_ids: Sequence[int]) -> dict[int, SimpleNamespace]:
     """One department's records of many students as plain, mutable rows keyed by student id."""
-    table = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
+    table = table_of(registry.get(key).record)
     found: dict[int, SimpleNamespace] = {}
     for chunk in chunks(student_ids):
         result = session.execute(select(table).where(table.c.student_id.in_(list(chunk))))
@@ -184,27 +180,28 @@ def recompute_many(
     stored: Mapping[int, Mapping[str, str]] | None = None,
     record_transitions: bool = True,
 ) -> list[tuple[Any, list[TransitionRow]]]:
-    """Judge the four items of many students and store them, writing a Transition for each flip.
+    """Judge every item of many students and store them, writing a Transition for each flip.
 
     `records` gives the rows already at hand for some departments (a missing student there has no record);
     the other departments' records are loaded. `stored` likewise gives the stored statuses, or they are loaded.
     """
+    judge = Judge.of(settings, sources, now)
     ids = [s.id for s in students]
     rows = {key: (records[key] if records is not None and key in records else load_records(session, key, ids))
-            for key in ITEM_KEYS}
-    judges = [(key, sources[key].pulls, departments.office(settings, key), departments.limits(settings, key))
-              for key in ITEM_KEYS]
+            for key in judge.keys}
     syncs = []
-    blank: dict[bool, dict[str, str]] = {}  # a student without records: only lived_on_campus matters
+    # A student without records is judged by the student fields the items read (where they lived) alone.
+    looks = tuple(sorted({name for item in judge.items for name in item.student_fields}))
+    blank: dict[tuple[Any, ...], dict[str, str]] = {}
     for student in students:
-        if all(student.id not in rows[key] for key in ITEM_KEYS) and bool(student.lived_on_campus) in blank:
-            statuses = blank[bool(student.lived_on_campus)]
+        bare = all(student.id not in rows[key] for key in judge.keys)
+        look = tuple(getattr(student, name) for name in looks)
+        if bare and look in blank:
+            statuses = blank[look]
         else:
-            statuses = {key: str(status_of(key, observe(key, rows[key].get(student.id), student, pulls), office,
-                                           limits, now))
-                        for key, pulls, office, limits in judges}
-            if all(student.id not in rows[key] for key in ITEM_KEYS):
-                blank[bool(student.lived_on_campus)] = statuses
+            statuses = {key: str(judge.status(key, rows[key].get(student.id), student)) for key in judge.keys}
+            if bare:
+                blank[look] = statuses
         syncs.append(StateSync(student, statuses, None if stored is None else stored.get(student.id, {})))
     return sync_item_states_many(session, syncs, cause=cause, now=now, record_transitions=record_transitions)
 
@@ -233,10 +230,10 @@ def audit_created(session: Session, key: str, student_ids: Sequence[int], *, act
     """
     if not student_ids:
         return
-    record = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
-    audit = AuditEntry.__table__
+    record = table_of(registry.get(key).record)
+    audit = table_of(AuditEntry)
     pairs: list[Any] = []
-    for name in ("known", *RECORD_FIELDS[key]):
+    for name in ("known", *registry.get(key).field_names):
         pairs += [literal(name), _json_of(record.c[name])]
     columns = ("at", "actor", "action", "entity", "before", "after", "origin")
     rows = (select(literal(utcnow(), UTCDateTime()), literal(actor), literal(f"{key}_record.write"),
@@ -267,11 +264,12 @@ def write_many(
     `load_targets` returned for them (in this transaction), or it is loaded here. The caller commits.
     """
     session.flush()  # the session's pending work goes first: what follows bypasses its unit of work
-    table = RECORD_MODELS[key].__table__  # type: ignore[attr-defined]
-    fields = RECORD_FIELDS[key]
+    item = registry.get(key)
+    table = table_of(item.record)
+    fields = item.field_names
     renew = bool(settings.department(key).freshness_hours)
-    pulls, office, limits = sources[key].pulls, departments.office(settings, key), departments.limits(settings, key)
-    set_columns = {name: bindparam(name) for name in (*fields, *_BOOKKEEPING)}
+    judged = Judge.of(settings, sources, now)
+    set_columns: dict[str, Any] = {name: bindparam(name) for name in (*fields, *_BOOKKEEPING)}
     insert_columns = (*fields, "known", "source", "read_at")
     update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(set_columns)
     outcomes: list[str] = []
@@ -280,37 +278,40 @@ def write_many(
 
     def judge(row: SimpleNamespace, student: Any) -> str:
         # Every row written here is known, not failed, read now from `source`: its status is a function of its
-        # fields (and, for the apartment, of where the student lived), remembered for this call.
-        signature = (*[getattr(row, name) for name in fields], bool(student.lived_on_campus))
+        # fields (and of the student fields the item reads, e.g. where they lived), remembered for this call.
+        signature = (*[getattr(row, name) for name in fields],
+                     *[getattr(student, name) for name in item.student_fields])
         try:
             return verdicts[signature]
         except KeyError:
-            status = verdicts[signature] = status_of(key, observe(key, row, student, pulls), office, limits, now)
+            status = verdicts[signature] = str(judged.status(key, row, student))
             return status
         except TypeError:  # fee lines (lists) are not hashable: judged afresh
-            return status_of(key, observe(key, row, student, pulls), office, limits, now)
+            return str(judged.status(key, row, student))
 
     by_database = audits_from_the_database(session)
-    defaults = record_defaults(key)
+    defaults = item.defaults()
     fresh_defaults = any(isinstance(value, list) for value in defaults.values())  # a list per row, never shared
     for chunk in chunks(changes, CHUNK):
         known = targets if targets is not None else load_targets(session, key, [no for no, _values in chunk])
         inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
-        audits: list[dict[str, Any]] = []
+        audits: list[tuple[Any, ...]] = []
         renewed: list[int] = []
+        touched: list[int] = []  # students whose record is written or renewed: their status may read differently
         for student_no, values in chunk:
             target = known[student_no]
             student, row = target.student, target.record
-            if row is not None and is_unchanged(row, values):
+            if row is not None and is_unchanged(cast(RecordRow, row), values):  # a plain row, duck-typed
                 if renew:  # the department has just confirmed the data: it is fresh again
                     renewed.append(row.id)
+                    touched.append(student.id)
                 outcomes.append("unchanged")
                 continue
             before = snapshot_of(row, key)
             if row is None:
                 # a new row gets every field, not only the ones sent
-                values = {**(record_defaults(key) if fresh_defaults else defaults), **values}
+                values = {**(item.defaults() if fresh_defaults else defaults), **values}
                 row = SimpleNamespace(id=None, student_id=student.id)
             for name in fields:
                 if name in values:
@@ -325,10 +326,12 @@ def write_many(
                 inserts.append((student.id, *[getattr(row, name) for name in insert_columns]))
             else:
                 updates.append({"b_id": row.id, **{name: getattr(row, name) for name in set_columns}})
-            # Only when the item's stored status changes (or none is stored) are all four items recomputed.
+            # Only when the item's stored status changes (or none is stored) are all the items recomputed.
             if target.stored != judge(row, student):
                 flipped[student.id] = (student, row)
+            touched.append(student.id)
             outcomes.append("created" if before is None else "updated")
+        touch_students(session, touched)  # first: writers lock the student before the record (service._lock_student)
         insert_rows(session, table, ("student_id", *insert_columns), inserts)
         if by_database:
             audit_created(session, key, [values[0] for values in inserts], actor=actor, origin=origin)
@@ -342,5 +345,5 @@ def write_many(
     rows = {student_id: row for student_id, (_student, row) in flipped.items()}
     for chunk in chunks([student for student, _row in flipped.values()]):
         recompute_many(session, settings, sources, chunk, cause=cause, now=now, records={key: rows})
-    forget(session, RECORD_MODELS[key], ItemState)
+    forget(session, item.record, ItemState)
     return outcomes

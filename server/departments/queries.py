@@ -11,10 +11,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.audit import AuditEntry
-from server.clearance import departments
-from server.clearance.models import RECORD_MODELS, ItemState, Student, Transition
-from server.clearance.records import RecordRow, observe
-from server.clearance.rules import ItemResult, Status, evaluate
+from server.clearance.models import ItemState, Student, Transition
+from server.clearance.records import RecordRow
+from server.clearance.rules import ItemResult, Judge, Status
+from server.items import registry
 from server.settings import Settings
 from server.sources import DepartmentSource
 
@@ -55,10 +55,11 @@ class HistoryEntry:
     after: Any = None
 
 
-def student_history(session: Session, student: Student, keys: Sequence[str], *, limit: int = 100
-                    ) -> list[HistoryEntry]:
-    """Transitions of the given items and audit rows about the student's records, newest first."""
-    items = [*keys, "all"] if len(keys) == len(RECORD_MODELS) else list(keys)
+def student_history(session: Session, student: Student, keys: Sequence[str], *, every_item: bool = False,
+                    limit: int = 100) -> list[HistoryEntry]:
+    """Transitions of the given items (and of "all passed", for one who sees `every_item`) and audit rows about
+    the student's records, newest first."""
+    items = [*keys, "all"] if every_item else list(keys)
     transitions = session.scalars(select(Transition).where(Transition.student_id == student.id,
                                                            Transition.item.in_(items))
                                   .order_by(Transition.at.desc(), Transition.id.desc()).limit(limit))
@@ -123,15 +124,13 @@ class BlockedRow:
 
 def _results(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], key: str,
              pairs: Sequence[tuple[Student, str | None]], now: datetime) -> list[BlockedRow]:
-    model = RECORD_MODELS[key]
+    model = registry.get(key).record
     ids = [s.id for s, _ in pairs]
     records: dict[int, RecordRow] = {
-        r.student_id: r for r in session.scalars(select(model).where(model.student_id.in_(ids)))  # type: ignore[attr-defined]
+        r.student_id: r for r in session.scalars(select(model).where(model.student_id.in_(ids)))
     } if ids else {}
-    office, limits = departments.office(settings, key), departments.limits(settings, key)
-    return [BlockedRow(s, status or "unknown",
-                       evaluate(key, observe(key, records.get(s.id), s, sources[key].pulls), office, limits, now))
-            for s, status in pairs]
+    judge = Judge.of(settings, sources, now)
+    return [BlockedRow(s, status or "unknown", judge.item(key, records.get(s.id), s)) for s, status in pairs]
 
 
 def blocked_page(session: Session, settings: Settings, sources: Mapping[str, DepartmentSource], key: str, *,

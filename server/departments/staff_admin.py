@@ -13,13 +13,14 @@ from server.audit import record_audit
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.identity.permissions import ROLES, is_admin
-from server.settings import DEPARTMENTS
+from server.items import registry
 
 ROLE_TITLES = {
     "admin": ("管理员", "Administrator"),
     "operator": ("部门操作员", "Department operator"),
     "counter": ("窗口人员", "Counter staff"),
     "viewer": ("学院查看员", "College viewer"),
+    "secretary": ("学院秘书", "College secretary"),
 }
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
@@ -34,17 +35,18 @@ def _require_admin(actor: Staff) -> None:
 
 
 def _role_fields(role: str, department: str | None, college: str | None) -> tuple[str | None, str | None]:
-    """The department and college a role keeps (an operator has a department, a viewer a college, others none)."""
+    """The department and college a role keeps (an operator has a department, a viewer or a secretary a college,
+    others none)."""
     if role not in ROLES:
         raise _bad(f"未知角色：{role}", f"Unknown role: {role}")
     if role == "operator":
-        if department not in DEPARTMENTS:
+        if department not in registry.known():
             raise _bad("部门操作员必须选择部门", "A department operator needs a department")
         return department, None
-    if role == "viewer":
+    if role in ("viewer", "secretary"):
         college = (college or "").strip()
         if not college or len(college) > 100:
-            raise _bad("学院查看员必须填写学院", "A college viewer needs a college")
+            raise _bad("学院查看员和学院秘书必须填写学院", "A college viewer or secretary needs a college")
         return None, college
     return None, None
 

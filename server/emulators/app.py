@@ -10,8 +10,8 @@ from dataclasses import replace
 from flask import Flask, Response, jsonify
 from werkzeug.serving import make_server
 
-from . import cas, control, wechat, wecom
-from .config import EmulatorConfig, load_users_file
+from . import cas, control, service_account, wechat, wecom
+from .config import DEMO_ACCOUNT_TEMPLATES, EmulatorConfig, load_users_file
 from .state import EmulatorState
 
 
@@ -21,7 +21,8 @@ def create_emulator_app(config: EmulatorConfig | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in answers
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["lixiao_emulators"] = EmulatorState(config or EmulatorConfig())
-    for blueprint in (wechat.bp, wecom.bp, wecom.oauth_bp, cas.bp, control.bp):
+    for blueprint in (wechat.bp, wecom.bp, wecom.oauth_bp, cas.bp, control.bp,
+                      service_account.bp, service_account.control_bp):
         app.register_blueprint(blueprint)
 
     @app.get("/healthz")
@@ -52,6 +53,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--wecom-corpid", default=defaults.wecom_corpid)
     parser.add_argument("--wecom-corpsecret", default=defaults.wecom_corpsecret)
     parser.add_argument("--wecom-agentid", type=int, default=defaults.wecom_agentid)
+    parser.add_argument("--account-templates", choices=["none", "demo"], default="none",
+                        help="subscribe templates the account holds (demo: keys not numbered 1, 2, 3; "
+                             "gettemplate lists them and sends must use their keys)")
     parser.add_argument(
         "--cas-service-pattern",
         action="append",
@@ -76,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         wecom_corpsecret=args.wecom_corpsecret,
         wecom_agentid=args.wecom_agentid,
         cas_users=users,
+        wechat_templates=DEMO_ACCOUNT_TEMPLATES if args.account_templates == "demo" else (),
     )
     if args.cas_service_patterns:
         config.cas_service_patterns = args.cas_service_patterns

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse  # redirect() builds werkzeug's own
 
 from .state import (
     LOGIN_FORM_TTL,
@@ -113,7 +114,7 @@ def _refused() -> Response:
     )
 
 
-def _redirect_with_ticket(state: EmulatorState, service: str, username: str, new_login: bool) -> Response:
+def _redirect_with_ticket(state: EmulatorState, service: str, username: str, new_login: bool) -> BaseResponse:
     """Issue a single-use service ticket and send the browser back to the service."""
     ticket = "ST-" + secrets.token_urlsafe(24)
     with state.lock:
@@ -143,7 +144,7 @@ def _flag(value: str | None) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @platform_call("cas_login")
-def login() -> Response:
+def login() -> BaseResponse:
     """Show the form, check credentials, or redirect at once when an SSO session exists."""
     state = get_state()
     service = (request.form.get("service") if request.method == "POST" else None) or request.args.get("service", "")
@@ -190,7 +191,7 @@ def login() -> Response:
 
 @bp.get("/logout")
 @platform_call("cas_logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """End the SSO session; go back to `service` (CAS 3) or `url` (CAS 2) when it is allowed."""
     state = get_state()
     with state.lock:

@@ -28,6 +28,34 @@ STAFF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("counter", "离校窗口工作人员", "离校服务窗口 Departure Counter"),
 )
 
+# A demo account's subscribe templates as `wxaapi/newtmpl/gettemplate` lists them. The keyword keys are `rule+kid`
+# of the public-library template each was added from, so they are never simply thing1, phrase2…: a deployment
+# must map its events' fields to them by keyword name (`python -m server.cli wechat-templates sync`).
+DEMO_ACCOUNT_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {"priTmplId": "demo-tmpl-item-passed", "title": "事项办理结果通知", "type": 2,
+     "content": "办理事项:{{thing7.DATA}}\n办理结果:{{phrase12.DATA}}\n学生姓名:{{name3.DATA}}\n"
+                "通过时间:{{time15.DATA}}\n温馨提示:{{thing9.DATA}}\n"},
+    {"priTmplId": "demo-tmpl-all-passed", "title": "离校手续办理完成通知", "type": 2,
+     "content": "离校批次:{{thing11.DATA}}\n学号:{{character_string6.DATA}}\n学生姓名:{{name2.DATA}}\n"
+                "审核结果:{{phrase8.DATA}}\n温馨提示:{{thing13.DATA}}\n"},
+    {"priTmplId": "demo-tmpl-certificate-issued", "title": "证明开具成功通知", "type": 2,
+     "content": "证明编号:{{character_string10.DATA}}\n学生姓名:{{name5.DATA}}\n所在学院:{{thing14.DATA}}\n"
+                "签发日期:{{date8.DATA}}\n温馨提示:{{thing4.DATA}}\n"},
+    {"priTmplId": "demo-tmpl-batch-closing-reminder", "title": "办理截止提醒", "type": 2,
+     "content": "离校批次:{{thing6.DATA}}\n截止时间:{{time21.DATA}}\n学生姓名:{{name11.DATA}}\n"
+                "温馨提示:{{thing17.DATA}}\n"},
+    {"priTmplId": "demo-tmpl-wechat-bound", "title": "账号绑定通知", "type": 2,
+     "content": "学生姓名:{{name4.DATA}}\n学号:{{character_string9.DATA}}\n绑定时间:{{time2.DATA}}\n"
+                "温馨提示:{{thing16.DATA}}\n"},
+)
+_TEMPLATE_KEY = re.compile(r"\{\{([a-z_]+[0-9]+)\.DATA\}\}")
+
+
+def template_keys(template: Mapping[str, Any]) -> frozenset[str]:
+    """The keyword keys (thing7, …) of an account template's `content`."""
+    return frozenset(_TEMPLATE_KEY.findall(str(template.get("content", ""))))
+
+
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
@@ -135,6 +163,8 @@ class EmulatorConfig:
     # None accepts any template id / page; a set makes unknown ones fail like the real platform.
     wechat_template_ids: frozenset[str] | None = None
     wechat_pages: frozenset[str] | None = None
+    # The account's own subscribe templates (gettemplate); a send to one of them may use only its keyword keys.
+    wechat_templates: tuple[dict[str, Any], ...] = ()
     wecom_per_user_per_minute: int = 30
     # WeCom documents that messages over the per-member limit are silently dropped; "error" answers 45009.
     wecom_rate_limit_mode: str = "drop"

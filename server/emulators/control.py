@@ -137,7 +137,7 @@ def wecom_rate_limit() -> Response:
     if not isinstance(body, dict):
         raise _bad("请求体必须是对象。", "The body must be a JSON object.")
     state = get_state()
-    per_minute = _int_field(body, "per_minute", state.wecom_per_minute, 1, 100_000)
+    per_minute = _int_field(body, "per_minute", state.wecom_per_minute, 1, 100_000) or state.wecom_per_minute
     mode = body.get("mode", state.wecom_rate_mode)
     if mode not in ("drop", "error"):
         raise _bad("mode 只能是 drop 或 error。", "mode must be 'drop' or 'error'.")
@@ -229,6 +229,38 @@ def wx_quota() -> Response:
         return jsonify({"openid": openid, "template_id": template_id, "count": count})
     with state.lock:
         return jsonify([{"openid": o, "template_id": t, "count": c} for (o, t), c in sorted(state.quota.items())])
+
+
+@bp.post("/wx/consent")
+def wx_consent() -> Response:
+    """The student tapped 允许 (accept) in wx.requestSubscribeMessage: one more message for that template.
+
+    Each message spends one (43101 when none is left), so a message resent after the first one arrived is
+    refused unless the student accepted again.
+    """
+    state = get_state()
+    body = _body()
+    openid, template_id = _text_field(body, "openid"), _text_field(body, "template_id")
+    with state.lock:
+        key = (openid, template_id)
+        state.quota[key] = state.quota.get(key, state.config.subscribe_default_quota) + 1
+        state.known_openids.add(openid)
+        return jsonify({"openid": openid, "template_id": template_id, "count": state.quota[key]})
+
+
+@bp.put("/wx/release")
+def wx_release() -> Response:
+    """Set the pages of the released mini-program version: [] before the first release, null for any page."""
+    body = _body()
+    if not isinstance(body, dict) or "pages" not in body:
+        raise _bad("缺少字段 pages。", "Field 'pages' is required (a list of page paths, or null).")
+    pages = body["pages"]
+    if pages is not None and (not isinstance(pages, list) or not all(isinstance(p, str) and p for p in pages)):
+        raise _bad("pages 应为页面路径列表或 null。", "'pages' must be a list of page paths or null.")
+    state = get_state()
+    with state.lock:
+        state.released_pages = None if pages is None else frozenset(pages)
+    return jsonify({"pages": pages})
 
 
 # -- faults, stats, reset --------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ from flask import Response, current_app, jsonify
 from .config import CasUser, EmulatorConfig
 
 # Endpoint names the control API accepts in POST /_control/faults.
-WECHAT_APIS = ("token", "stable_token", "jscode2session", "subscribe_send", "wxacode")
+WECHAT_APIS = ("token", "stable_token", "jscode2session", "subscribe_send", "wxacode", "gettemplate")
 WECOM_APIS = ("wecom_token", "wecom_getuserinfo", "wecom_send", "wecom_authorize")
 CAS_APIS = ("cas_login", "cas_validate", "cas_logout")
-KNOWN_APIS = (*WECHAT_APIS, *WECOM_APIS, *CAS_APIS)
+SERVICE_ACCOUNT_APIS = ("sa_stable_token", "sa_template_send", "sa_templates", "sa_user_info", "sa_authorize",
+                        "sa_oauth_token")
+KNOWN_APIS = (*WECHAT_APIS, *WECOM_APIS, *CAS_APIS, *SERVICE_ACCOUNT_APIS)
 
 LOGIN_FORM_TTL = 1800.0  # a CAS login form (its lt) may be posted within 30 minutes
 PRUNE_ABOVE = 10_000  # tables are swept of expired entries once they grow past this
@@ -33,11 +35,13 @@ ERRMSG = {
     40014: "invalid access_token",
     40029: "invalid code",
     40037: "invalid template_id",
+    40165: "invalid weapp pagepath",
     40163: "code been used",
     40226: "code blocked",
     41001: "access_token missing",
     41030: "invalid page",
     42001: "access_token expired",
+    43004: "require subscribe",
     43101: "user refuse to accept the msg",
     45009: "api freq out of limit",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
@@ -140,7 +144,9 @@ class EmulatorState:
             self.known_openids: set[str] = set()
             self.session_keys: dict[str, str] = {}
             self.unionids: dict[str, str] = {}
-            self.quota: dict[tuple[str, str], int] = {}
+            self.quota: dict[tuple[str, str], int] = {}  # one per consent tap; each message spends one
+            # The pages of the mini-program's released version (None: any page); formal pushes to others get 41030.
+            self.released_pages: frozenset[str] | None = self.config.wechat_pages
             self.messages: list[dict[str, Any]] = []
             self.dropped: list[dict[str, Any]] = []
             self.faults: dict[str, deque[Fault]] = {}
@@ -156,6 +162,7 @@ class EmulatorState:
             self.wecom_per_minute = self.config.wecom_per_user_per_minute
             self.wecom_rate_mode = self.config.wecom_rate_limit_mode
             self.next_msgid = 1
+            self.service_account: Any = None  # the service account's part, made by service_account.sa_state
 
     # -- access tokens -------------------------------------------------------------------------
 

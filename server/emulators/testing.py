@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import lxml.html
 import requests
 from cas import CASClient
 from flask import Flask
@@ -22,8 +21,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import create_emulator_app, state_of
 from .config import EmulatorConfig
 from .state import EmulatorState
-
-_INPUT = re.compile(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"')
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -133,6 +130,14 @@ class RunningEmulator:
             {"openid": openid, "template_id": template_id, "count": count},
         )
 
+    def consent(self, openid: str, template_id: str) -> None:
+        """The student accepts one more subscribe message for a template (a tap on 允许)."""
+        self.control("POST", "wx/consent", {"openid": openid, "template_id": template_id})
+
+    def release(self, pages: list[str] | None) -> None:
+        """Set the released version's pages ([] before the first release; None: any page)."""
+        self.control("PUT", "wx/release", {"pages": pages})
+
     def inject_fault(self, api: str, errcode: int | None = None, times: int = 1, **extra: Any) -> None:
         """Make the next `times` calls of `api` fail with errcode (or delay_ms / http_status in extra)."""
         self.control("POST", "faults", {"api": api, "errcode": errcode, "times": times, **extra})
@@ -158,31 +163,49 @@ class RunningEmulator:
         return CASClient(version=version, service_url=service_url, server_url=self.cas_url)
 
 
-def fill_cas_form(page_html: str, username: str, password: str) -> dict[str, str]:
-    """Collect the login form's fields (hidden lt and service included) and fill in credentials."""
-    fields = {name: html.unescape(value) for name, value in _INPUT.findall(page_html)}
-    fields.update(username=username, password=password)
+def _login_form(page_html: str | bytes, page_url: str | None = None) -> lxml.html.FormElement:
+    """The form with a password field, parsed as a browser would (any CAS server's markup, not just ours)."""
+    document = lxml.html.document_fromstring(page_html, base_url=page_url)
+    forms = [f for f in document.forms if f.xpath('.//input[@type="password"]')]
+    if not forms:
+        raise AssertionError("the CAS page has no login form")
+    return forms[0]
+
+
+def _filled(form: lxml.html.FormElement, username: str, password: str) -> dict[str, str]:
+    """The values the form would submit (hidden lt, execution, csrf tokens…) with the credentials typed in."""
+    fields = dict(form.form_values())
+    user_inputs = form.xpath('.//input[not(@type) or @type="text" or @type="email"][@name]')
+    fields[user_inputs[0].get("name") if user_inputs else "username"] = username
+    fields[form.xpath('.//input[@type="password"]/@name')[0]] = password
     return fields
 
 
+def fill_cas_form(page_html: str | bytes, username: str, password: str) -> dict[str, str]:
+    """Collect the login form's fields (hidden ones included) and fill in the credentials."""
+    return _filled(_login_form(page_html), username, password)
+
+
 def cas_login(session: requests.Session, login_url: str, username: str, password: str) -> requests.Response:
-    """Log in like a browser would; return the POST's answer (a 302 with the ticket on success)."""
+    """Log in like a browser would; return the POST's answer (a 302 with the ticket on success).
+
+    The form goes where its `action` says, resolved against the page's address; a form without one posts
+    back to the page itself, as HTML specifies (django-cas-server's does that).
+    """
     form_page = session.get(login_url, allow_redirects=False, timeout=10)
     if form_page.status_code == 302:
         return form_page  # an SSO session already exists
     form_page.raise_for_status()
-    return session.post(
-        login_url,
-        data=fill_cas_form(form_page.text, username, password),
-        allow_redirects=False,
-        timeout=10,
-    )
+    form = _login_form(form_page.content, form_page.url)
+    target = form.action or form_page.url  # lxml resolves a relative action against base_url
+    return session.post(target, data=_filled(form, username, password), allow_redirects=False, timeout=10)
 
 
 def ticket_from(response: requests.Response) -> str | None:
     """Return the ticket from a CAS redirect, or None."""
     location = response.headers.get("Location", "")
-    return (parse_qs(urlparse(location).query).get("ticket") or [None])[0]
+    tickets = parse_qs(urlparse(location).query).get("ticket")
+    return tickets[0] if tickets else None
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import qrcode
 from flask import Blueprint, Response, jsonify, request
 
+from .config import template_keys
 from .state import EmulatorState, get_state, platform_call, wx_error
 
 bp = Blueprint("wechat", __name__)
@@ -101,8 +102,8 @@ def _json_body() -> dict[str, Any] | None:
 
 
 def _page_allowed(state: EmulatorState, page: str) -> bool:
-    """Check a page path against the configured list of released pages, if any."""
-    pages = state.config.wechat_pages
+    """Check a page path against the released version's pages (none before the first release), if any."""
+    pages = state.released_pages
     return pages is None or page.split("?", 1)[0] in pages
 
 
@@ -208,7 +209,7 @@ def send_subscribe_message() -> Response:
             or (known_templates is not None and template_id not in known_templates)
         ):
             return wx_error(40037)
-        problem = data_problem(body.get("data"))
+        problem = data_problem(body.get("data")) or _keys_problem(state, template_id, body.get("data"))
         if problem is not None:
             return wx_error(47003, problem)
         miniprogram_state = body.get("miniprogram_state", "formal")
@@ -237,6 +238,28 @@ def send_subscribe_message() -> Response:
             }
         )
     return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+
+def _keys_problem(state: EmulatorState, template_id: str, data: Any) -> str | None:
+    """A key the account's template does not have fails like a bad value (the account fixes the keys)."""
+    for template in state.config.wechat_templates:
+        if template.get("priTmplId") == template_id:
+            unknown = sorted(set(data) - template_keys(template))
+            return f"argument invalid! data.{unknown[0]}.value invalid" if unknown else None
+    return None
+
+
+@bp.get("/wxaapi/newtmpl/gettemplate")
+@platform_call("gettemplate")
+def get_templates() -> Response:
+    """The account's own subscribe templates: id, title, and `content` naming each keyword's key."""
+    state = get_state()
+    with state.lock:
+        errcode = state.check_token(request.args.get("access_token"), WX_TOKEN_FAMILIES)
+        if errcode:
+            return wx_error(errcode)
+        data = [dict(t) for t in state.config.wechat_templates]
+    return jsonify({"errcode": 0, "errmsg": "ok", "data": data})
 
 
 # -- mini-program codes -------------------------------------------------------------------------------

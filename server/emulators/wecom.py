@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
+from werkzeug.wrappers import Response as BaseResponse  # redirect() builds werkzeug's own
 
 from .state import EmulatorState, get_state, platform_call, wx_error
 
@@ -102,7 +103,7 @@ def _over_limit(state: EmulatorState, userid: str, now: float) -> bool:
 def _message_problem(body: dict[str, Any], agentid: int) -> Response | None:
     """Validate the message envelope and its content; return the error answer or None."""
     try:
-        if int(body.get("agentid")) != agentid:
+        if int(body.get("agentid", "")) != agentid:
             raise ValueError
     except (TypeError, ValueError):
         return wx_error(40056, "invalid agentid")
@@ -210,7 +211,7 @@ def _authorize_problem(state: EmulatorState) -> str | None:
 
 @oauth_bp.get("/authorize")
 @platform_call("wecom_authorize")
-def authorize() -> Response:
+def authorize() -> BaseResponse:
     """Redirect straight back with a fresh code for the chosen userid (query parameter or cookie)."""
     state = get_state()
     problem = _authorize_problem(state)

@@ -1,18 +1,22 @@
-"""Who a login names: a staff account or a student of the roster, found by CAS username or WeCom userid."""
+"""Who a login names: a staff account or a student of the roster (CAS logins: server/identity/cas_people.py)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.api.schemas import student_out
 from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
+
+
+class PersonIds(TypedDict):
+    student_id: int | None
+    staff_id: int | None
 
 
 @dataclass(frozen=True)
@@ -27,40 +31,21 @@ class Person:
         """How the audit log names them."""
         return f"staff:{self.staff.username}" if self.staff else f"student:{self.student.student_no}"  # type: ignore[union-attr]
 
-    def ids(self) -> dict[str, int | None]:
+    def ids(self) -> PersonIds:
         """student_id/staff_id for a session or binding row."""
         return {"student_id": self.student.id if self.student else None,
                 "staff_id": self.staff.id if self.staff else None}
 
-    def out(self) -> dict[str, Any]:
-        """{"student": …} or {"staff": …} for a login answer."""
-        return {"staff": staff_out(self.staff)} if self.staff else {"student": student_out(self.student)}  # type: ignore[arg-type]
 
-
-def staff_out(staff: Staff) -> dict[str, Any]:
-    """A staff account as login answers show it."""
-    return {"username": staff.username, "name": staff.name, "role": staff.role, "department": staff.department}
-
-
-def _active_staff(session: Session, username: str) -> Staff | None:
+def active_staff(session: Session, username: str) -> Staff | None:
+    """The active staff account of a username, if any."""
     staff = session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
     return staff if staff is not None and staff.active else None
 
 
-def _student(session: Session, student_no: str) -> Student | None:
+def student_by_number(session: Session, student_no: str) -> Student | None:
+    """The roster student with this number, if any."""
     return session.scalars(select(Student).where(Student.student_no == student_no)).one_or_none()
-
-
-def person_for_username(session: Session, username: str) -> Person | None:
-    """A CAS username: an active staff account wins, otherwise a student whose number it is."""
-    username = username.strip()
-    if not username:
-        return None
-    staff = _active_staff(session, username)
-    if staff is not None:
-        return Person(staff=staff)
-    student = _student(session, username)
-    return Person(student=student) if student is not None else None
 
 
 def student_no_from_userid(userid: str, rule: str) -> str | None:
@@ -73,11 +58,11 @@ def student_no_from_userid(userid: str, rule: str) -> str | None:
 
 def person_for_wecom_userid(session: Session, userid: str, rule: str) -> Person | None:
     """A WeCom member: staff usernames equal their userids; students are mapped by the configured rule."""
-    staff = _active_staff(session, userid)
+    staff = active_staff(session, userid)
     if staff is not None:
         return Person(staff=staff)
     student_no = student_no_from_userid(userid, rule)
-    student = _student(session, student_no) if student_no else None
+    student = student_by_number(session, student_no) if student_no else None
     return Person(student=student) if student is not None else None
 
 

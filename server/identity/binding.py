@@ -3,6 +3,11 @@
 The unique constraints of `wechat_bindings` keep one person per openid and one openid per person; a new
 binding that collides with an old one moves it (deleting the old row first), revokes the WeChat sessions
 that named the old pairing, and is audited. Services flush, the view commits.
+
+A student whose account is bound to a new WeChat identity is told on every channel they have (review F1: a
+binding made from someone else's browser must not stay silent): an in-app notification always, a WeCom card
+when they have logged in through WeCom, and a subscribe message to the WeChat that was bound *before*, when
+they allowed it. Never to the WeChat just bound: that may be whoever took the account.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
+from server.clearance.events import WECHAT_BOUND, event_row, insert_events
 from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
 from server.identity.accounts import Person
@@ -92,11 +98,25 @@ def bind_openid(session: Session, api_session: ApiSession, person: Person, *, no
     binding = WechatBinding(openid=openid, bound_at=now, **person.ids())
     session.add(binding)
     session.flush()
+    if person.student is not None:
+        _announce(session, person.student, previous_openid=by_person.openid if by_person else None, now=now)
     moved = by_openid is not None or by_person is not None
     record_audit(session, actor=person.actor, action="wechat.rebind" if moved else "wechat.bind",
                  entity=f"wechat_binding:{openid}", before=before if moved else None,
                  after={"openid": openid, "person": person.actor}, origin=origin)
     return binding
+
+
+def _announce(session: Session, student: Student, *, previous_openid: str | None, now: datetime) -> None:
+    """Outbox rows telling the student of a new binding: the notification (pushed to the previous WeChat only)
+    and its copy for WeCom, which the in-app list does not show twice."""
+    key = f"{WECHAT_BOUND}:{now:%Y%m%dT%H%M%S%f}"  # binding ids may be reused (SQLite), moments are not
+    payload = {"changed_at": now.isoformat(), "batch_id": student.batch_id or 0}
+    insert_events(session, [
+        event_row(student.id, WECHAT_BOUND, key, {**payload, "channel": "wechat", "previous_openid": previous_openid},
+                  now),
+        event_row(student.id, WECHAT_BOUND, f"{key}:wecom", {**payload, "channel": "wecom"}, now),
+    ])
 
 
 def unbind(session: Session, principal: Principal, *, now: datetime, origin: str) -> None:

@@ -12,18 +12,23 @@ from server.timeutil import utcnow
 
 
 class ApiSession(Base):
-    """What a bearer token stands for; revoking the row revokes the token."""
+    """What a bearer token or a browser's session cookie stands for; revoking the row signs that device out.
+
+    The cookie or token carries only the random id (signed); who it is, and whether it still counts, is read here.
+    """
 
     __tablename__ = "api_sessions"
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True)  # random, never derived from identity
     channel: Mapped[str] = mapped_column(String(16))  # wechat | wecom | browser
+    kind: Mapped[str] = mapped_column(String(8), default="api", server_default="api")  # api (bearer) | web (cookie)
     openid: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     student_id: Mapped[int | None] = mapped_column(ForeignKey("students.id"), default=None, index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    device: Mapped[str | None] = mapped_column(String(120), default=None)  # from its User-Agent, shown to the owner
 
 
 class WechatBinding(Base):

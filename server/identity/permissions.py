@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from server.identity.models import Staff
+from server.items import registry
 
-ROLES = ("admin", "operator", "counter", "viewer")
+ROLES = ("admin", "operator", "counter", "viewer", "secretary")
+COLLEGE_ROLES = ("viewer", "secretary")  # roles held to the students of one college
 
 
 def is_admin(staff: Staff) -> bool:
@@ -12,23 +14,39 @@ def is_admin(staff: Staff) -> bool:
     return staff.active and staff.role == "admin"
 
 
+def _secretary_of(staff: Staff, department: str) -> bool:
+    """A college secretary acts on the items a college signs (for their own college's students)."""
+    item = registry.known().get(department)
+    return staff.role == "secretary" and bool(staff.college) and item is not None and item.college_scoped
+
+
 def can_edit_department(staff: Staff, department: str) -> bool:
-    """Only the department's own operators (and administrators) change its records."""
-    return staff.active and (staff.role == "admin" or (staff.role == "operator" and staff.department == department))
+    """Only the department's own operators, the college's secretary for a college's item, and administrators
+    change its records (a secretary only of their college's students: `can_view_college`)."""
+    return staff.active and (staff.role == "admin" or (staff.role == "operator" and staff.department == department)
+                             or _secretary_of(staff, department))
 
 
 def can_view_department(staff: Staff, department: str) -> bool:
-    """Operators see their department; administrators and college viewers see every department."""
-    return staff.active and (staff.role in ("admin", "viewer") or staff.department == department)
+    """Operators see their department, secretaries their college's items; administrators and college viewers
+    see every department."""
+    return staff.active and (staff.role in ("admin", "viewer") or (staff.role == "operator"
+                                                                    and staff.department == department)
+                             or _secretary_of(staff, department))
 
 
 def can_view_college(staff: Staff, college: str) -> bool:
-    """College viewers see one college; administrators and operators see all."""
+    """College viewers and secretaries see one college; administrators and operators see all."""
     if not staff.active:
         return False
-    if staff.role == "viewer":
+    if staff.role in COLLEGE_ROLES:
         return staff.college == college
     return staff.role in ("admin", "operator")
+
+
+def college_of(staff: Staff) -> str | None:
+    """The one college a staff member is held to, or None for every college."""
+    return staff.college if staff.role in COLLEGE_ROLES else None
 
 
 def can_use_counter(staff: Staff) -> bool:

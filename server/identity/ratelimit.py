@@ -14,10 +14,9 @@ import threading
 import time
 
 import redis
-from flask import request
 
 from server.errors import ApiError, ErrorCode
-from server.state import app_state
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +42,19 @@ def hit(store: redis.Redis, scope: str, kind: str, ident: str, limit: int, *, no
     return max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
 
 
-def enforce(scope: str, *, key: str | None = None) -> None:
-    """Rate-limit this request by its address and, when given, by `key`; raise 429 when over."""
-    state = app_state()
-    settings = state.settings
-    checks = [("ip", request.remote_addr or "unknown", settings.rate_limit_per_ip)]
+def limit(store: redis.Redis, settings: Settings, scope: str, address: str, *, key: str | None = None,
+          per_key: int | None = None) -> None:
+    """Count one request from `address` (and for `key`, when given) against the limits; raise 429 when over.
+
+    `per_key` replaces LIXIAO_RATE_LIMIT_PER_KEY for scopes with their own limit (counter verification).
+    The web and API edges call it for each request (`server.api.ratelimit.enforce`) with the app's Redis."""
+    checks = [("ip", address or "unknown", settings.rate_limit_per_ip)]
     if key:
-        checks.append(("key", key, settings.rate_limit_per_key))
+        checks.append(("key", key, per_key or settings.rate_limit_per_key))
     if time.monotonic() < _skip_until[0]:
         return
     try:
-        waits = [hit(state.redis, scope, kind, ident, limit) for kind, ident, limit in checks]
+        waits = [hit(store, scope, kind, ident, per_minute) for kind, ident, per_minute in checks]
     except redis.RedisError as exc:
         _skip_until[0] = time.monotonic() + RECHECK_SECONDS
         if not _outage.is_set():

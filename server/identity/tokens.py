@@ -56,10 +56,12 @@ def issue_session(
     openid: str | None = None,
     student_id: int | None = None,
     staff_id: int | None = None,
+    device: str | None = None,
 ) -> tuple[ApiSession, str]:
     """Like issue_token, also handing back the session row (its id keys server-side data)."""
     row = ApiSession(id=secrets.token_urlsafe(32), channel=channel, openid=openid, student_id=student_id,
-                     staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
+                     staff_id=staff_id, created_at=now, expires_at=now + timedelta(seconds=ttl_seconds),
+                     kind="api", device=device)
     session.add(row)
     session.flush()
     return row, sign_session_id(secret_key, row.id, student_id=student_id)
@@ -77,8 +79,8 @@ def live_session(session: Session, secret_key: str, token: str, *, now: datetime
 def sign_session_id(secret_key: str, session_id: str, *, student_id: int | None = None) -> str:
     """The token naming an existing session row (bulk tools insert rows themselves and sign their ids here).
 
-    `student_id`, the session's student when the token is made, only lets the read cache fetch that student's
-    rows together with the session (see `read_token_hint`); who is calling is always read from the session.
+    `student_id`, the session's student when the token is made, stays in the token's format (tokens already issued
+    carry it) but is only a hint (`read_token_hint`): who is calling is always read from the session.
     """
     return _serializer(secret_key).dumps(session_id if student_id is None else [session_id, student_id])
 
@@ -112,15 +114,9 @@ def _invalid() -> ApiError:
     return ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again")
 
 
-def resolve_token(session: Session, secret_key: str, token: str, *, now: datetime, ttl_seconds: int) -> Principal:
-    """The principal of a valid token, or a 401 saying why not."""
-    session_id, _signed_at = read_token(secret_key, token, ttl_seconds=ttl_seconds)
-    return principal_of(session.get(ApiSession, session_id), now)
-
-
 def principal_of(row: ApiSession | None, now: datetime) -> Principal:
-    """The principal of a live session row, or a 401 saying why not."""
-    if row is None or row.revoked_at is not None:
+    """The principal of a live session row, or a 401 saying why not (a browser's row is no bearer token)."""
+    if row is None or row.revoked_at is not None or row.kind != "api":
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录已失效，请重新登录", "Session ended, please log in again")
     if row.expires_at <= now:
         raise _expired()

@@ -1,6 +1,13 @@
-"""The columns each import understands: a canonical English name and the Chinese headers offices use."""
+"""The columns each import understands: a canonical English name and the Chinese headers offices use.
+
+The roster's are here; an item's are declared by its module (`ClearanceItem.import_columns`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from server.items.base import ClearanceItem
 
 ROSTER: dict[str, tuple[str, ...]] = {
     "student_no": ("学号", "学生学号", "studentno"),
@@ -15,45 +22,24 @@ ROSTER: dict[str, tuple[str, ...]] = {
 }
 ROSTER_REQUIRED = ("student_no", "name", "college", "major", "degree_level", "expected_graduation")
 
-DEPARTMENT: dict[str, dict[str, tuple[str, ...]]] = {
-    "library": {
-        "owed_books": ("欠书", "欠书数量", "欠书数", "未还图书"),
-        "owed_fees": ("欠费", "欠费金额", "图书馆欠费"),
-        "violations": ("违章", "违章次数", "违章记录"),
-        "card_status": ("借书证状态", "借书证"),
-        "thesis_status": ("论文提交状态", "论文状态"),
-    },
-    "archives": {"thesis_status": ("论文提交状态", "论文状态", "论文审核状态")},
-    "apartment": {
-        "building": ("宿舍楼", "楼栋", "宿舍"),
-        "move_out_date": ("退宿日期",),
-        "move_out_handler": ("退宿办理人", "办理人"),
-    },
-    "finance": {
-        "arrears": ("欠费", "欠费金额", "欠款"),
-        "fee_name": ("收费项目", "费用项目", "费用名称"),
-        "fee_due": ("应缴", "应缴金额", "应收金额"),
-        "fee_paid": ("已缴", "已缴金额", "实缴金额", "实收金额"),
-    },
-}
 STUDENT_NO = {"student_no": ROSTER["student_no"]}
-KINDS = ("roster", "library", "archives", "apartment", "finance")
 
-# What a cell may hold, for the help table of the import page.
+
+def kinds(items: Iterable[ClearanceItem] | Iterable[str]) -> list[str]:
+    """What can be imported: the roster, and the records of each item."""
+    return ["roster", *(i if isinstance(i, str) else i.key for i in items)]
+
+
+def item_columns(item: ClearanceItem) -> dict[str, tuple[str, ...]]:
+    """An item's import columns with the Chinese headers each may carry."""
+    return {name: column.headers for name, column in item.import_columns.items()}
+
+
+# What a roster cell may hold, for the help table of the import page (each item's columns say their own).
 VALUES_HELP: dict[str, str] = {
     "student_no": "字母、数字、-、_ letters, digits, - and _",
     "degree_level": "硕士/博士 或 master/doctor",
     "expected_graduation": "2027-06-30、2027/6/30 或 Excel 日期 (an Excel date)",
     "lived_on_campus": "是/否、yes/no、1/0（缺省为是 default yes）",
     "batch": "已有的离校批次名称 an existing batch name",
-    "owed_books": "整数 whole number",
-    "violations": "整数 whole number",
-    "owed_fees": "元 yuan, e.g. 12.50",
-    "arrears": "元 yuan, e.g. 1250.00",
-    "fee_due": "元 yuan",
-    "fee_paid": "元 yuan",
-    "card_status": "正常/active、已注销/cancelled",
-    "library.thesis_status": "未提交/not_submitted、已提交/submitted、记录审核通过/approved、审核未通过/rejected",
-    "archives.thesis_status": "未提交/not_submitted、已收到/received、已审核/reviewed",
-    "move_out_date": "日期 date；空 = 未退宿 empty = not moved out",
 }

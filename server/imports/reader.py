@@ -10,7 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.imports import xlsx
+from server.imports.xlsx import MAX_CELL_CHARS
+
 MAX_ROWS = 200_000
+MAX_COLUMNS = 64  # an import reads fewer than 15; the rest are listed as ignored
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 _UNIT = re.compile(r"[（(][^）)]*[）)]$")
 
@@ -111,8 +115,21 @@ def _read_csv(data: bytes) -> Table:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[tuple[int, list[Any]]] = []
     try:
-        records = list(reader)
+        for number, values in enumerate(reader, start=1):
+            if len(values) > MAX_COLUMNS and "".join(values[MAX_COLUMNS:]).strip():
+                raise ImportFileError(f"第 {reader.line_num} 行超过 {MAX_COLUMNS} 列",
+                                      f"Line {reader.line_num} has more than {MAX_COLUMNS} columns")
+            if any(len(v) > MAX_CELL_CHARS for v in values):
+                raise ImportFileError(f"第 {reader.line_num} 行有超过 {MAX_CELL_CHARS} 个字符的单元格",
+                                      f"Line {reader.line_num} has a cell longer than {MAX_CELL_CHARS} characters")
+            if _blank_text(values):
+                continue
+            records.append((number, values[:MAX_COLUMNS]))
+            if len(records) > MAX_ROWS + 1:  # the header and MAX_ROWS data rows
+                raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行，请拆分文件",
+                                      f"At most {MAX_ROWS} rows per file; split it")
     except csv.Error as exc:
         raise ImportFileError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}",
                               f"Malformed CSV at line {reader.line_num}: {exc}") from exc
@@ -120,20 +137,22 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Table:
+    """The first sheet, after the archive passed `check_archive`; rows streamed, the declared size ignored."""
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xlsx.check_archive(archive, len(data))
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except xlsx.TooLarge as exc:
+        raise ImportFileError(exc.message, exc.message_en) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise _damaged() from exc
     try:
-        sheet = workbook.worksheets[0]
-        records: list[list[Any]] = []
-        for values in sheet.iter_rows(values_only=True):
-            records.append(list(values))
-            if len(records) > MAX_ROWS + 1:
-                break
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        records = list(xlsx.read_rows(workbook.worksheets[0], MAX_ROWS, MAX_COLUMNS))
+    except xlsx.TooLarge as exc:
+        raise ImportFileError(exc.message, exc.message_en) from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, IndexError) as exc:
         raise _damaged() from exc
     finally:
         workbook.close()
@@ -155,9 +174,10 @@ def _blank_text(values: list[str]) -> bool:
     return not "".join(values).strip()
 
 
-def _table(records: list[list[Any]], encoding: str) -> Table:
+def _table(records: list[tuple[int, list[Any]]], encoding: str) -> Table:
+    """Header and data rows from (row number, values), blank rows dropped (their numbers stay)."""
     blank = _blank_text if encoding != "xlsx" else _blank
-    numbered = [(n, r) for n, r in enumerate(records, start=1) if not blank(r)]
+    numbered = [(n, r) for n, r in records if not blank(r)]
     if not numbered:
         raise ImportFileError("文件中没有任何内容", "The file has no content")
     header = numbered[0][1]

@@ -1,23 +1,25 @@
-"""Departmental record imports (library, archives, apartment, finance) and the import entry point."""
+"""Item record imports (one file per item, its columns declared by its module) and the import entry point."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
 from server.audit import record_audit
 from server.departments.bulk import Target, load_targets, write_many
 from server.departments.changes import require_local
-from server.departments.fields import CellParser, FieldProblem, cell_text
 from server.errors import ApiError
 from server.imports import roster
-from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED, STUDENT_NO
+from server.imports.cells import CellParser
+from server.imports.columns import ROSTER, ROSTER_REQUIRED, STUDENT_NO, item_columns, kinds
 from server.imports.reader import ImportFileError, Table, map_columns, read_table
 from server.imports.report import ImportReport, RowResult
+from server.items import registry
+from server.items.fields import FieldProblem, cell_text
 from server.settings import Settings
 from server.sources import DepartmentSource
 
@@ -34,11 +36,11 @@ class RecordRow:
 def _check_rows(session: Session, key: str, table: Table,
                 report: ImportReport) -> tuple[list[RecordRow], dict[str, Target]]:
     """The valid rows, and the students they name (locked: these are the rows a write would change)."""
-    names = [name for name in DEPARTMENT[key] if name in table.columns]
+    names = [name for name in registry.get(key).import_columns if name in table.columns]
     number_at = table.columns["student_no"]
     first_seen: dict[str, int] = {}
     parsed: list[RecordRow] = []
-    parse_cells = CellParser(key)
+    parse_cells = CellParser(registry.get(key))
     positions = table.positions(names)
     for number, raw in table.rows:
         student_no = cell_text(raw[number_at] if number_at < len(raw) else None)[:32]
@@ -94,7 +96,7 @@ def import_file(
     A file with any rejected row writes nothing unless `apply_valid`; the report then marks the valid rows
     "valid" (not written). The caller commits.
     """
-    if kind not in KINDS:
+    if kind not in kinds(registry.active(settings)):
         raise ImportFileError(f"未知的导入类型：{kind}", f"Unknown import kind: {kind}")
     if kind != "roster":
         try:
@@ -105,17 +107,18 @@ def import_file(
     if kind == "roster":
         map_columns(table, ROSTER, ROSTER_REQUIRED)
     else:
-        map_columns(table, {**STUDENT_NO, **DEPARTMENT[kind]}, ["student_no"])
+        map_columns(table, {**STUDENT_NO, **item_columns(registry.get(kind))}, ["student_no"])
         if len(table.columns) < 2:
             raise ImportFileError(f"文件中没有{kind}记录的任何字段列", f"The file has no {kind} field columns")
     report = ImportReport(kind=kind, filename=filename[:120], encoding=table.encoding,
                           ignored_columns=table.ignored)
-    valid: list[Any]
+    valid: list[Any]  # roster rows or record rows, by kind
     targets: dict[str, Target] = {}
     if kind == "roster":
-        valid = roster.check_rows(session, table, report, batch_name)
+        valid = cast(list[Any], roster.check_rows(session, table, report, batch_name))
     else:
-        valid, targets = _check_rows(session, kind, table, report)
+        checked, targets = _check_rows(session, kind, table, report)
+        valid = cast(list[Any], checked)
     if report.rejected and not apply_valid:
         report.rows += [RowResult(v.row, v.student_no, "valid") for v in valid]
     else:

@@ -12,15 +12,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import audit_values, record_audits
-from server.clearance.models import Batch, ItemState, Student
-from server.clearance.rules import ITEM_KEYS
-from server.db import insert_rows
+from server.clearance.models import Batch, ItemState, Student, new_version
+from server.db import chunks, insert_rows, table_of
 from server.departments.bulk import forget, load_students, recompute_many
-from server.departments.changes import chunks
-from server.departments.fields import FieldProblem, cell_text, parse_date
 from server.imports.columns import ROSTER
 from server.imports.reader import Table
 from server.imports.report import ImportReport, RowResult
+from server.items import registry
+from server.items.fields import FieldProblem, Named, cell_text, parse_date
 from server.settings import Settings
 from server.sources import DepartmentSource
 
@@ -62,7 +61,7 @@ def parse_row(cells: Mapping[str, Any], batches: Mapping[str, int], default_batc
     if degree is None:
         raise FieldProblem("degree_level", f"学位类别只能是 硕士/博士（master/doctor）：{degree_text}",
                            f"degree_level must be 硕士/博士 or master/doctor, not {degree_text}")
-    graduation = parse_date("expected_graduation", cells.get("expected_graduation"))
+    graduation = parse_date(Named("expected_graduation"), cells.get("expected_graduation"))
     if graduation is None:
         raise FieldProblem("expected_graduation", "预计毕业日期不能为空", "expected_graduation must not be empty")
     lived = True
@@ -123,17 +122,22 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
     Plain rows and executemany statements (see `server.departments.bulk`): a chunk costs a handful of queries.
     """
     session.flush()  # the session's pending work goes first: what follows bypasses its unit of work
-    table = Student.__table__
-    update_stmt = update(table).where(table.c.id == bindparam("b_id")).values({f: bindparam(f) for f in FIELDS})
+    table = table_of(Student)
+    # Every updated student gets a new data version (server/clearance/versions.py) in the same statement.
+    update_stmt = update(table).where(table.c.id == bindparam("b_id")).values(
+        {**{f: bindparam(f) for f in FIELDS}, "data_version": bindparam("b_version")})
     results: list[RowResult] = []
+    # A change to a roster field an item reads (where the student lived) can flip that item.
+    read = {name for i in registry.active(settings) for name in i.student_fields}
     for chunk in chunks(rows):
         stmt = select(table.c.id, table.c.student_no, *(table.c[f] for f in FIELDS))
         stmt = stmt.where(table.c.student_no.in_([r.student_no for r in chunk])).order_by(table.c.id)
         existing = {r.student_no: r for r in session.execute(stmt.with_for_update())}
         creates: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
-        audits: list[dict[str, Any]] = []
+        audits: list[tuple[Any, ...]] = []
         moved: list[str] = []
+        version = new_version()
         for item in chunk:
             current = existing.get(item.student_no)
             if current is None:
@@ -146,11 +150,11 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
             if before == item.values:
                 results.append(RowResult(item.row, item.student_no, "unchanged"))
                 continue
-            updates.append({"b_id": current.id, **item.values})
+            updates.append({"b_id": current.id, "b_version": version, **item.values})
             audits.append(audit_values(actor=actor, action="student.update", entity=f"student:{item.student_no}",
                                        before=_snapshot(before), after=_snapshot(item.values), origin=origin))
-            if before["lived_on_campus"] != item.values["lived_on_campus"]:
-                moved.append(item.student_no)  # the apartment item depends on it
+            if any(before[name] != item.values[name] for name in read):
+                moved.append(item.student_no)
             results.append(RowResult(item.row, item.student_no, "updated"))
         insert_rows(session, table, ("student_no", *FIELDS), creates)
         if updates:
@@ -162,6 +166,7 @@ def write_rows(session: Session, settings: Settings, sources: Mapping[str, Depar
         if creates:  # their first item states, from no records at all; not transitions
             students = list(load_students(session, [c[0] for c in creates], lock=False).values())
             recompute_many(session, settings, sources, students, cause="roster", now=now,
-                           records={key: {} for key in ITEM_KEYS}, stored={}, record_transitions=False)
+                           records={key: {} for key in registry.active(settings).keys}, stored={},
+                           record_transitions=False)
     forget(session, Student, ItemState)
     return results

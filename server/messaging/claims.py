@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.messaging.models import OutboxEvent
+from server.clearance.events import OutboxEvent
+from server.db import rows_matched, table_of
 
 PENDING = "pending"
 SENDING = "sending"
@@ -32,7 +33,7 @@ FINAL = (SENT, UNCONFIRMED, SKIPPED, REFUSED, FAILED)
 RECOVER_LIMIT = 500  # abandoned rows turned unconfirmed per round; more wait for the next round
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: datetime):
     return and_(
         OutboxEvent.status == PENDING,
         OutboxEvent.next_attempt_at <= now,
@@ -76,18 +77,18 @@ def recover_abandoned(session: Session, now: datetime) -> int:
     ids = list(session.scalars(select(OutboxEvent.id).where(expired).limit(RECOVER_LIMIT)))
     count = 0
     if ids:
-        count = session.execute(
+        count = rows_matched(session.execute(
             update(OutboxEvent).where(OutboxEvent.id.in_(ids), expired)
             .values(status=UNCONFIRMED, reason=None, last_error="worker stopped while sending")
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ))
     session.commit()
     return int(count or 0)
 
 
 # The per-push statements are built once (Core, bound parameters): building ORM statements anew for
 # every push cost more CPU than executing them.
-_T = OutboxEvent.__table__
+_T = table_of(OutboxEvent)
 _MARK_SENDING = (
     update(_T)
     .where(_T.c.id == bindparam("row_id"), _T.c.status == PENDING, _T.c.claimed_by == bindparam("worker"))
@@ -112,15 +113,15 @@ def mark_sending(db: Session | Connection, row_id: int, worker: str, channel: st
                  lease_seconds: float) -> bool:
     """pending → sending, only if the row is still this worker's; does not commit."""
     until = now + timedelta(seconds=lease_seconds)
-    return bool(db.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
-                                                "until": until}).rowcount)
+    return bool(rows_matched(db.execute(_MARK_SENDING, {"row_id": row_id, "worker": worker, "channel": channel,
+                                                "until": until})))
 
 
 def finish(db: Session | Connection, row_id: int, worker: str, *, status: str, reason: str | None = None,
            sent_at: datetime | None = None, error: str | None = None, msgid: str | None = None,
            channel: str | None = None, next_attempt_at: datetime | None = None) -> bool:
     """Record what became of a row this worker holds, and give up the lease; does not commit."""
-    return bool(db.execute(_FINISH, {
+    return bool(rows_matched(db.execute(_FINISH, {
         "row_id": row_id, "worker": worker, "new_status": status, "new_reason": reason, "sent_at": sent_at,
         "error": error[:200] if error is not None else None, "msgid": msgid[:64] if msgid is not None else None,
-        "new_channel": channel, "next_at": next_attempt_at}).rowcount)
+        "new_channel": channel, "next_at": next_attempt_at})))

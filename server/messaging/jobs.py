@@ -16,9 +16,11 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.clearance.models import RECORD_MODELS, Application, Batch, Student
+from server.clearance.events import insert_events, reminder_rows
+from server.clearance.models import Application, Batch, Student
+from server.db import rows_matched
+from server.items import registry
 from server.messaging.models import JobRun
-from server.messaging.outbox import insert_events, reminder_rows
 from server.settings import Settings, reminder_days
 from server.sources import DepartmentSource
 from server.sources.refresh import refresh_stale_records
@@ -39,14 +41,14 @@ def try_start(session: Session, name: str, owner: str, now: datetime, interval_s
         except IntegrityError:
             pass  # another worker created it first
     due_before = now - timedelta(seconds=interval_seconds)
-    taken = session.execute(
+    taken = rows_matched(session.execute(
         update(JobRun)
         .where(JobRun.name == name,
                or_(JobRun.lease_until.is_(None), JobRun.lease_until < now),
                or_(JobRun.last_finished_at.is_(None), JobRun.last_finished_at <= due_before))
         .values(owner=owner, lease_until=now + timedelta(seconds=JOB_LEASE_SECONDS), last_started_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     session.commit()
     return bool(taken)
 
@@ -111,11 +113,11 @@ def stale_student_ids(session: Session, settings: Settings, sources: Mapping[str
         freshness = settings.department(key).freshness_hours
         if not source.pulls:
             continue
-        model = RECORD_MODELS[key]
-        fresh = exists().where(model.student_id == Student.id, model.read_at.is_not(None))  # type: ignore[attr-defined]
+        model = registry.get(key).record
+        fresh = exists().where(model.student_id == Student.id, model.read_at.is_not(None))
         if freshness:
             cutoff = now - timedelta(hours=freshness)
-            fresh = fresh.where(model.read_at >= cutoff)  # type: ignore[attr-defined]
+            fresh = fresh.where(model.read_at >= cutoff)
         conditions.append(~fresh)
     if not conditions:
         return []

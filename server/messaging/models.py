@@ -1,11 +1,11 @@
-"""Push consent counts, the outbox of notification events, periodic-job leases and WeCom recipients."""
+"""Push consent counts, periodic-job leases and WeCom recipients (the events pushed are the core's:
+server.clearance.events)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime
@@ -23,38 +23,6 @@ class SubscriptionConsent(Base):
     template_key: Mapped[str] = mapped_column(String(40))  # an event key of templates_msg/
     remaining: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-class OutboxEvent(Base):
-    """A notification event for one student, written in the transaction that caused it, pushed by a worker.
-
-    `event_key` is unique per student, so an event is enqueued (and pushed) at most once however often
-    the change that causes it is repeated.
-    """
-
-    __tablename__ = "outbox"
-    __table_args__ = (
-        UniqueConstraint("student_id", "event_key"),
-        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
-    event: Mapped[str] = mapped_column(String(32))  # item_passed | all_passed | certificate_issued | …
-    event_key: Mapped[str] = mapped_column(String(80))  # e.g. item_passed:<batch>:library
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # pending | sending | sent | unconfirmed | skipped | refused | failed (see server/messaging/claims.py)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    channel: Mapped[str | None] = mapped_column(String(8), default=None)  # wechat | wecom
-    reason: Mapped[str | None] = mapped_column(String(32), default=None)  # why it is not (yet) pushed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
-    platform_msgid: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class JobRun(Base):

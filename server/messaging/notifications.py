@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.clearance.events import WECHAT_BOUND, OutboxEvent
 from server.clearance.models import Batch, Student
 from server.messaging import claims
 from server.messaging.delivery import RATE_LIMITED, build_context
-from server.messaging.models import OutboxEvent
 from server.messaging.templates import TemplateError, get_templates, render_inapp
 from server.timeutil import iso
 
@@ -38,16 +38,21 @@ def list_notifications(session: Session, student_id: int, limit: int = 100) -> l
         .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc()).limit(limit)
     ).all()
     batch_ids = {(r.payload or {}).get("batch_id") or student.batch_id for r in rows}
-    names = dict(session.execute(select(Batch.id, Batch.name).where(Batch.id.in_([b for b in batch_ids if b]))).all())
+    names: dict[int | None, str] = dict(
+        session.execute(select(Batch.id, Batch.name).where(Batch.id.in_([b for b in batch_ids if b]))).all())
     templates = get_templates()
     items = []
     for row in rows:
+        if row.event == WECHAT_BOUND and (row.payload or {}).get("channel") == "wecom":
+            continue  # the WeCom copy of a binding announcement: the student sees it once
         batch_name = names.get((row.payload or {}).get("batch_id") or student.batch_id, "")
         try:
             texts = render_inapp(templates[row.event], build_context(row, student, batch_name))
         except (KeyError, TemplateError):
             texts = {"title": "离校通知", "title_en": "Clearance notice", "body": "", "body_en": ""}
         reason = not_pushed_reason(row)
-        items.append({"id": row.id, "event": row.event, **texts, "created_at": iso(row.created_at),
+        template = templates.get(row.event)
+        links = {"page": template.page, "link": template.link} if template else {"page": None, "link": None}
+        items.append({"id": row.id, "event": row.event, **texts, **links, "created_at": iso(row.created_at),
                       "pushed": reason is None, "not_pushed_reason": reason, "channel": row.channel})
     return items

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import parse_qs, urlsplit
 
 from server.messaging.subscribe_values import (
     SANITISERS,
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates_msg"
-EVENT_KEYS = ("item_passed", "all_passed", "certificate_issued", "batch_closing_reminder")
+EVENT_KEYS = ("item_passed", "all_passed", "certificate_issued", "batch_closing_reminder", "wechat_bound")
 
 # Every variable a template may use, and whether it holds text or a point in time.
 TEXT_VARIABLES = frozenset(
@@ -92,7 +93,11 @@ class SubscribeField:
 
 @dataclass(frozen=True, slots=True)
 class WecomCard:
-    """WeCom `textcard` wording; `description` may use the card's `<div class>` markup."""
+    """WeCom `textcard` wording; `description` may use the card's `<div class>` markup.
+
+    `url` is a path of ours; a card opened inside WeCom signs the student in through WeCom OAuth first, so it
+    names `/wecom/login?next=<the page the message talks about>` (a bare page would ask for a CAS password).
+    """
 
     title: str
     description: str
@@ -122,6 +127,12 @@ class MessageTemplate:
     inapp: InappText
 
     @property
+    def link(self) -> str:
+        """The web page the message talks about (the card's `next`, or its path): the in-app link."""
+        parts = urlsplit(self.wecom.url)
+        return parse_qs(parts.query).get("next", [parts.path])[0]
+
+    @property
     def variables(self) -> frozenset[str]:
         """Context variables this template reads on any channel."""
         used = {f.source for f in self.fields if f.source}
@@ -145,8 +156,12 @@ def _checked(context: Mapping[str, object], needed: frozenset[str]) -> None:
             raise TemplateContextError(f"{name}: {exc}") from exc
 
 
-def render_subscribe_data(template: MessageTemplate, context: Mapping[str, object]) -> dict[str, dict[str, str]]:
-    """The `data` object of a subscribe-message send, every value within its keyword type's limits."""
+def render_subscribe_data(template: MessageTemplate, context: Mapping[str, object],
+                          keys: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """The `data` object of a subscribe-message send, every value within its keyword type's limits.
+
+    `keys` maps each field's key in templates_msg to the account template's key (messaging/keywords.py).
+    """
     _checked(context, template.variables)
     data = {}
     for f in template.fields:
@@ -154,7 +169,7 @@ def render_subscribe_data(template: MessageTemplate, context: Mapping[str, objec
             value = f.value if f.value is not None else SANITISERS[f.type](context.get(f.source or ""))
         except SubscribeValueError as exc:
             raise TemplateContextError(f"{template.key}.{f.key}: {exc}") from exc
-        data[f.key] = {"value": value}
+        data[keys[f.key] if keys is not None else f.key] = {"value": value}
     return data
 
 
@@ -265,8 +280,10 @@ def parse_template(data: object, where: str = "template") -> MessageTemplate:
     if len({f.key for f in fields}) != len(fields):
         raise TemplateError(f"{where}: duplicate keyword")
     wecom = WecomCard(**_exact_keys(f"{where} wecom", top["wecom"], {"title", "description", "url", "btntxt"}))
-    if not re.fullmatch(r"/[A-Za-z0-9/_.-]*", wecom.url):
-        raise TemplateError(f"{where}: wecom url must be a path starting with /")
+    if not re.fullmatch(r"/[A-Za-z0-9/_.-]*(\?[A-Za-z0-9/_.=&%-]*)?", wecom.url):
+        raise TemplateError(f"{where}: wecom url must be a path starting with / (a query is allowed)")
+    if urlsplit(wecom.url).path == "/wecom/login" and not parse_qs(urlsplit(wecom.url).query).get("next"):
+        raise TemplateError(f"{where}: a /wecom/login url must name the page to open: ?next=/…")
     if not 1 <= len(wecom.btntxt) <= WECOM_BTNTXT_MAX_CHARS:
         raise TemplateError(f"{where}: wecom btntxt must have 1 to {WECOM_BTNTXT_MAX_CHARS} characters")
     inapp = InappText(**_exact_keys(f"{where} inapp", top["inapp"], {"title", "title_en", "body", "body_en"}))

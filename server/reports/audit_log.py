@@ -42,7 +42,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def audit_query(f: AuditFilter) -> Select[tuple[AuditEntry]]:
+def audit_query(f: AuditFilter) -> Select[AuditEntry]:
     """Entries matching the filter: actor and entity by prefix (e.g. "staff:" or "student:2027"), action exactly."""
     stmt = select(AuditEntry)
     if f.actor:

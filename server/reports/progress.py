@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.clearance.models import Application, Batch, ItemState, Student
-from server.clearance.rules import ITEM_KEYS
 from server.identity.models import ApiSession
 
 # "none": the student has no computed status for the item yet (no record was ever evaluated).
@@ -25,14 +24,17 @@ PER_PAGE = 50
 
 @dataclass
 class CollegeProgress:
-    """One row of the progress table: a college (or the total) and its counts."""
+    """One row of the progress table: a college (or the total) and its counts per item and status."""
 
     college: str
+    keys: Sequence[str]
     students: int = 0
     submitted: int = 0
     never_logged_in: int = 0
-    items: dict[str, dict[str, int]] = field(default_factory=lambda: {k: dict.fromkeys(STATUSES, 0)
-                                                                      for k in ITEM_KEYS})
+    items: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.items = {k: dict.fromkeys(STATUSES, 0) for k in self.keys}
 
 
 @dataclass
@@ -68,7 +70,10 @@ def never_logged_in_clause() -> Any:
     return and_(Student.last_login_at.is_(None), ~exists().where(ApiSession.student_id == Student.id))
 
 
-def _scoped(stmt: Select[Any], batch_id: int | None, college: str | None) -> Select[Any]:
+_Statement = TypeVar("_Statement", bound="Select[*tuple[Any, ...]]")
+
+
+def _scoped(stmt: _Statement, batch_id: int | None, college: str | None) -> _Statement:
     if batch_id is not None:
         stmt = stmt.where(Student.batch_id == batch_id)
     if college is not None:
@@ -99,17 +104,17 @@ def college_counts(session: Session, batch_id: int | None, college: str | None =
     return [(c, int(n), int(s), int(never)) for c, n, s, never in session.execute(stmt)]
 
 
-def progress(session: Session, batch_id: int | None, college: str | None = None) -> Progress:
-    """The progress table: per college, how many students are in each status of each item."""
+def progress(session: Session, keys: Sequence[str], batch_id: int | None, college: str | None = None) -> Progress:
+    """The progress table: per college, how many students are in each status of each of the items `keys`."""
     rows: dict[str, CollegeProgress] = {}
-    total = CollegeProgress(college="")
+    total = CollegeProgress("", keys)
     for name, students, submitted, never in college_counts(session, batch_id, college):
-        rows[name] = CollegeProgress(name, students, submitted, never)
+        rows[name] = CollegeProgress(name, keys, students, submitted, never)
         total.students += students
         total.submitted += submitted
         total.never_logged_in += never
     for name, item, status, count in item_status_counts(session, batch_id, college):
-        if name not in rows or item not in ITEM_KEYS or status not in STATUSES:
+        if name not in rows or item not in keys or status not in STATUSES:
             continue
         rows[name].items[item][status] += count
         total.items[item][status] += count
@@ -119,7 +124,7 @@ def progress(session: Session, batch_id: int | None, college: str | None = None)
     return Progress(colleges=list(rows.values()), total=total)
 
 
-def _page_of(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page:
+def _page_of(session: Session, stmt: Select[*tuple[Any, ...]], page: int, per_page: int) -> Page:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page = max(1, page)
     rows = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)))
@@ -166,4 +171,4 @@ def default_batch(session: Session, now: datetime) -> Batch | None:
     """The batch a dashboard shows first: the open one, else the newest."""
     listed = batches(session)
     open_now = [b for b in listed if b.is_open(now)]
-    return (open_now or listed or [None])[0]
+    return (open_now or listed)[0] if listed else None

@@ -25,5 +25,5 @@ def read_sessions() -> sessionmaker[Session]:
     if factory is None:
         factory = make_session_factory(make_engine(state.settings.database_url, sqlite_immediate=False))
         current_app.extensions[_KEY] = factory
-    return factory  # type: ignore[no-any-return]
+    return factory
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from server.settings import DEPARTMENTS, Settings
+from server.items import registry
+from server.settings import Settings
 from server.sources.base import DepartmentSource, SourceRefused, SourceUnavailable
 from server.sources.fake import load_fake_source
 from server.sources.local import LocalSource
@@ -11,9 +12,9 @@ __all__ = ["DepartmentSource", "SourceRefused", "SourceUnavailable", "build_sour
 
 
 def build_sources(settings: Settings) -> dict[str, DepartmentSource]:
-    """One source per department, of the kind its settings name."""
+    """One source per active item, of the kind its settings name."""
     sources: dict[str, DepartmentSource] = {}
-    for key in DEPARTMENTS:
+    for key in registry.active(settings).keys:
         dept = settings.department(key)
         if dept.source == "fake":
             sources[key] = load_fake_source(key, dept.url)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from server.clearance.rules import DepartmentData
+from typing import Any, Protocol
 
 
 class SourceUnavailable(Exception):
     """The departmental system did not answer in time or answered nonsense."""
+
+
+class SourceAnswerUnusable(SourceUnavailable):
+    """The departmental system answered, but with something that cannot be judged by (it is reachable)."""
 
 
 class SourceRefused(Exception):
@@ -21,10 +23,10 @@ class DepartmentSource(Protocol):
     kind: str
     pulls: bool  # True: records are read from it; False: departments push into Lixiao
 
-    def fetch(self, student_no: str) -> DepartmentData | None:
-        """The student's record, or None when the system does not know the student."""
+    def fetch(self, student_no: str) -> Any:
+        """The student's record as the item's rule data, or None when the system does not know the student."""
         ...
 
-    def cancel_library_card(self, student_no: str) -> None:
-        """Ask the library to cancel the card; raises SourceRefused or SourceUnavailable."""
+    def perform(self, action: str, student_no: str) -> None:
+        """Ask the system to do a student's action (e.g. cancel-card); raises SourceRefused or SourceUnavailable."""
         ...

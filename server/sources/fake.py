@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.clearance.rules import ApartmentData, ArchivesData, DepartmentData, FinanceData, LibraryData
+from server.items import registry
 from server.sources.base import SourceRefused, SourceUnavailable
-
-DATA_TYPES: dict[str, type] = {
-    "library": LibraryData,
-    "archives": ArchivesData,
-    "apartment": ApartmentData,
-    "finance": FinanceData,
-}
 
 
 @dataclass
@@ -26,7 +18,7 @@ class FakeDepartmentSource:
     """Answers only for the students in its dataset; can be made slow, down or refusing."""
 
     department: str
-    records: dict[str, DepartmentData] = field(default_factory=dict)
+    records: dict[str, Any] = field(default_factory=dict)  # student number → the item's rule data
     down: bool = False
     delay_seconds: float = 0.0
     refuse_cancel: bool = False
@@ -34,22 +26,23 @@ class FakeDepartmentSource:
     pulls: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def fetch(self, student_no: str) -> DepartmentData | None:
+    def fetch(self, student_no: str) -> Any:
         """The record, or None for a student the fake does not know (never a made-up pass)."""
         self._behave()
         with self._lock:
             return self.records.get(student_no)
 
-    def cancel_library_card(self, student_no: str) -> None:
-        """Cancel the card in the fake library's own data."""
+    def perform(self, action: str, student_no: str) -> None:
+        """Do the student's action in the fake's own data (the item's action says what it changes)."""
         self._behave()
         with self._lock:
             record = self.records.get(student_no)
-            if not isinstance(record, LibraryData):
-                raise SourceRefused("图书馆系统中没有该读者")
+            found = registry.get(self.department).student_action(action)
+            if record is None or found is None:
+                raise SourceRefused("系统中没有该学生，或不能办理此项")
             if self.refuse_cancel:
-                raise SourceRefused("图书馆系统拒绝注销")
-            self.records[student_no] = replace(record, card_status="cancelled")
+                raise SourceRefused("系统拒绝办理")
+            self.records[student_no] = found.apply(record)
 
     def _behave(self) -> None:
         if self.delay_seconds:
@@ -63,12 +56,8 @@ def load_fake_source(department: str, path: str) -> FakeDepartmentSource:
     source = FakeDepartmentSource(department)
     if not path:
         return source
-    data_type = DATA_TYPES[department]
-    names = {f.name for f in fields(data_type)}
+    item = registry.get(department)
     raw: dict[str, dict[str, Any]] = json.loads(Path(path).read_text(encoding="utf-8"))
     for student_no, values in raw.items():
-        kwargs = {k: v for k, v in values.items() if k in names}
-        if kwargs.get("move_out_date"):
-            kwargs["move_out_date"] = date.fromisoformat(kwargs["move_out_date"])
-        source.records[student_no] = data_type(**kwargs)
+        source.records[student_no] = item.from_values({k: v for k, v in values.items() if k in item.field_index})
     return source

@@ -3,8 +3,11 @@
 Contract of the departmental service:
 - `GET {url}/records/{student_no}` → 200 with the department's fields as JSON (the same names and units as the
   departmental API: counts, amounts in cents, statuses, `YYYY-MM-DD` dates), or 404 when it does not know
-  the student.
-- `POST {url}/records/{student_no}/cancel-card` (library) → 200 cancelled (or already), 409/422 refused.
+  the student; for an item whose "no record" means no data (finance, 无数据视为通过) a 404 or `{}` is the empty
+  data, which passes. Any other answer that cannot be read makes the item unavailable as "answered, unusable",
+  never "cannot be reached".
+- `POST {url}/records/{student_no}/{action}` for a student's action (the library's `cancel-card`) → 200 done (or
+  already), 409/422 refused.
 When `LIXIAO_<DEPT>_API_KEY` is set it is sent as `Authorization: Bearer <key>`.
 """
 
@@ -16,10 +19,10 @@ from urllib.parse import quote
 
 import requests
 
-from server.clearance.rules import DepartmentData
-from server.departments.fields import FieldProblem, data_from_json
+from server.items import registry
+from server.items.fields import FieldProblem
 from server.settings import DepartmentSettings
-from server.sources.base import SourceRefused, SourceUnavailable
+from server.sources.base import SourceAnswerUnusable, SourceRefused, SourceUnavailable
 from server.sources.breaker import CircuitBreaker, CircuitOpen
 
 log = logging.getLogger(__name__)
@@ -71,24 +74,25 @@ class HttpJsonSource:
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def fetch(self, student_no: str) -> DepartmentData | None:
+    def fetch(self, student_no: str) -> Any:
         """The student's record, None when the system does not know them; SourceUnavailable otherwise."""
         response = self._request("GET", f"/records/{quote(student_no, safe='')}")
+        item = registry.get(self.department)
         if response.status_code == 404:
-            return None
+            return item.data() if item.absent_is_empty else None
         if response.status_code != 200:
-            raise SourceUnavailable(f"{self.department}: answered {response.status_code}")
+            raise SourceAnswerUnusable(f"{self.department}: answered {response.status_code}")
         try:
             payload: Any = response.json()
-            return data_from_json(self.department, payload)
+            return item.from_json(payload)
         except (ValueError, FieldProblem) as exc:
             log.warning("%s source answered nonsense for a student: %s", self.department, exc)
-            raise SourceUnavailable(f"{self.department}: unusable answer ({exc})"[:200]) from exc
+            raise SourceAnswerUnusable(f"{self.department}: unusable answer ({exc})"[:200]) from exc
 
-    def cancel_library_card(self, student_no: str) -> None:
-        """Ask the library to cancel the card."""
-        response = self._request("POST", f"/records/{quote(student_no, safe='')}/cancel-card")
+    def perform(self, action: str, student_no: str) -> None:
+        """Ask the system to do a student's action."""
+        response = self._request("POST", f"/records/{quote(student_no, safe='')}/{quote(action, safe='')}")
         if response.status_code in (409, 422, 404):
-            raise SourceRefused(f"library refused ({response.status_code})")
+            raise SourceRefused(f"{self.department} refused {action} ({response.status_code})")
         if response.status_code != 200:
-            raise SourceUnavailable(f"library answered {response.status_code}")
+            raise SourceUnavailable(f"{self.department} answered {response.status_code}")

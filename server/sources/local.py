@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from server.clearance.rules import DepartmentData
+from typing import Any
 
 
 class LocalSource:
-    """Records live in Lixiao's database; nothing to pull, and the card is cancelled in our own record."""
+    """Records live in Lixiao's database; nothing to pull, and a student's action is done in our own record."""
 
     kind = "local"
     pulls = False
 
-    def fetch(self, student_no: str) -> DepartmentData | None:
+    def fetch(self, student_no: str) -> Any:
         """Never called: local records are read from the database."""
         raise NotImplementedError("local records are read from the database")
 
-    def cancel_library_card(self, student_no: str) -> None:
-        """Nothing outside to tell: the record update is the cancellation."""
+    def perform(self, action: str, student_no: str) -> None:
+        """Nothing outside to tell: the record update is the action."""

@@ -6,15 +6,19 @@ import logging
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from server.clearance.models import RECORD_MODELS, Application, Student
+from server.clearance.contexts import load_contexts, recompute
+from server.clearance.models import Application, Student
 from server.clearance.records import RecordRow, record_failure, write_record
-from server.clearance.rules import DepartmentData
+from server.clearance.rules import ANSWERED
+from server.db import chunks
+from server.items import registry
 from server.settings import Settings
-from server.sources.base import DepartmentSource, SourceUnavailable
+from server.sources.base import DepartmentSource, SourceAnswerUnusable, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +43,26 @@ def refresh_due(
     student: Student,
     rows: Mapping[str, RecordRow | None],
     now: datetime,
+    *,
+    ahead: float = 1.0,
+    budget: float | None = None,
 ) -> dict[str, RecordRow]:
-    """Fetch the due records in parallel; each source gets its own timeout and a late answer counts as failed."""
+    """Fetch the due records in parallel; each source gets its own timeout and a late answer counts as failed.
+
+    `ahead` < 1 counts records as due from that share of their freshness limit (the worker reads ahead).
+    `budget` bounds the whole wait (a page's one budget for every source), whatever each source's timeout."""
     due = {
         key: source for key, source in sources.items()
-        if source.pulls and is_due(rows.get(key), settings.department(key).freshness_hours, now)
+        if source.pulls and is_due(rows.get(key), settings.department(key).freshness_hours * ahead, now)
     }
     if not due:
         return {}
-    futures: dict[str, Future[DepartmentData | None]] = {
+    futures: dict[str, Future[Any]] = {
         key: _pool.submit(source.fetch, student.student_no) for key, source in due.items()
     }
     deadline = max(settings.department(key).timeout_seconds for key in due)
+    if budget is not None:
+        deadline = min(deadline, budget)
     wait(futures.values(), timeout=deadline)
     updated: dict[str, RecordRow] = {}
     for key, future in futures.items():
@@ -61,6 +73,9 @@ def refresh_due(
             continue
         try:
             data = future.result()
+        except SourceAnswerUnusable as exc:  # it answered: the student must not be told it cannot be reached
+            updated[key] = record_failure(session, student, key, row, ANSWERED + (str(exc) or "unusable"), now)
+            continue
         except SourceUnavailable as exc:
             updated[key] = record_failure(session, student, key, row, str(exc) or "unavailable", now)
             continue
@@ -76,7 +91,7 @@ def refresh_due(
 
 def _due_students(session: Session, key: str, freshness_hours: float, now: datetime, limit: int) -> list[int]:
     """Students (not yet submitted) whose record of a pulled department is missing, stale or failed long enough ago."""
-    model = RECORD_MODELS[key]
+    model = registry.get(key).record
     retry_before = now - RETRY_FAILED_AFTER
     never_read = and_(model.read_at.is_(None), or_(model.failed_at.is_(None), model.failed_at < retry_before))
     failed = and_(model.read_at.is_not(None), model.failed_at.is_not(None), model.failed_at >= model.read_at,
@@ -84,7 +99,8 @@ def _due_students(session: Session, key: str, freshness_hours: float, now: datet
     conditions = [model.id.is_(None), never_read, failed]
     if freshness_hours:
         answered = or_(model.failed_at.is_(None), model.failed_at < model.read_at)
-        conditions.append(and_(model.read_at < now - timedelta(hours=freshness_hours), answered))
+        # from half the limit: the worker keeps records fresh before a page view has to wait for the source
+        conditions.append(and_(model.read_at < now - timedelta(hours=freshness_hours / 2), answered))
     stmt = (
         select(Student.id)
         .outerjoin(model, model.student_id == Student.id)
@@ -103,8 +119,6 @@ def refresh_stale_records(session: Session, settings: Settings, sources: Mapping
     Sources are read without holding row locks; each student costs at most the slowest source's timeout.
     Returns how many students were refreshed. The caller commits.
     """
-    from server.departments.changes import chunks, load_contexts, recompute
-
     pulled = [key for key, source in sources.items() if source.pulls]
     ids: list[int] = []
     for key in pulled:
@@ -117,8 +131,8 @@ def refresh_stale_records(session: Session, settings: Settings, sources: Mapping
     refreshed = 0
     for chunk in chunks(ids):
         numbers = list(session.scalars(select(Student.student_no).where(Student.id.in_(list(chunk)))))
-        for ctx in load_contexts(session, numbers, lock=False).values():
-            updated = refresh_due(session, settings, sources, ctx.student, ctx.rows, now)
+        for ctx in load_contexts(session, numbers, keys=registry.active(settings).keys, lock=False).values():
+            updated = refresh_due(session, settings, sources, ctx.student, ctx.rows, now, ahead=0.5)
             if updated:
                 ctx.rows.update(updated)
                 recompute(session, settings, sources, ctx, cause="refresh", now=now)

@@ -16,13 +16,14 @@ from flask import session as cookie
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from server.api import ratelimit
 from server.api.auth import origin
 from server.errors import ApiError, ErrorCode
-from server.identity import cas, ratelimit
-from server.identity.accounts import not_in_roster, person_for_username
 from server.identity.binding import bind_openid
+from server.identity.cas_people import cas_person
 from server.identity.models import ApiSession
 from server.identity.tokens import live_session
+from server.platforms import cas
 from server.state import app_state, db
 from server.timeutil import utcnow
 from server.web.links import public_url
@@ -64,7 +65,7 @@ def bind_start() -> Response:
         raise _store_down(exc) from exc
     cookie["bind_state"] = state
     # renew: a CAS single-sign-on session left in this web-view must not bind someone else silently.
-    response = redirect(cas.login_url(public_url("/bind/cas/callback", state=state), renew=True))
+    response = redirect(cas.login_url(app_state().settings, public_url("/bind/cas/callback", state=state), renew=True))
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this URL
     return response
 
@@ -79,14 +80,13 @@ def bind_callback() -> str:
         raise _store_down(exc) from exc
     if session_id is None:
         raise link_expired()
-    identity = cas.validate_ticket(request.args.get("ticket", ""), public_url("/bind/cas/callback", state=state))
+    identity = cas.validate_ticket(app_state().settings, request.args.get("ticket", ""),
+                                   public_url("/bind/cas/callback", state=state), renew=True)
     session, now = db(), utcnow()
     row = session.get(ApiSession, str(session_id))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise _session_gone()
-    person = person_for_username(session, identity.username)
-    if person is None:
-        raise not_in_roster()
+    person = cas_person(session, identity, app_state().settings, origin=origin())
     try:
         bind_openid(session, row, person, now=now, origin=origin())
         session.commit()

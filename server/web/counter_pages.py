@@ -1,5 +1,5 @@
 """The counter console (USB scanner or WeCom camera → verify → hand over) and the administrator's
-certificate page with the revocation form.
+certificate page with the revocation and re-issue forms.
 
 WeCom JS-SDK hook: the "扫一扫" button needs `wx.config(...)` with a jsapi-ticket signature. Whoever owns the
 WeCom integration registers a callable `app.extensions[JSSDK_CONFIG_EXTENSION] = f` where
@@ -14,8 +14,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from server.api import ratelimit
 from server.api.certificates import counter_out
 from server.certificates import service, verify
 from server.certificates.models import HANDOVER_ITEMS, CertificateScan
@@ -80,6 +82,7 @@ def counter_scan() -> Response | tuple[str, int]:
     staff = _counter_staff()
     if isinstance(staff, Response):
         return staff
+    ratelimit.enforce_counter_verify(staff.id)
     session = db()
     text = request.form.get("qr_text", "")[:2048]
     channel = SCAN_CHANNELS.get(request.form.get("via", ""), "console")
@@ -133,7 +136,8 @@ def find_certificate() -> Response | str:
 
 @bp.get("/console/certificates/<serial>")
 def certificate_console(serial: str) -> Response | str:
-    """One certificate for an administrator: the student, the items, hand-overs, scans, and the revoke form."""
+    """One certificate for an administrator: the student, the items, hand-overs, scans, and the revoke form
+    (the re-issue form once it is revoked)."""
     staff = _admin()
     if isinstance(staff, Response):
         return staff
@@ -163,11 +167,37 @@ def revoke_certificate(serial: str) -> Response:
         service.revoke_certificate(session, serial, request.form.get("reason", ""), staff, utcnow(),
                                    origin=(request.remote_addr or ""))
     except ApiError as error:
-        session.rollback()
-        if error.code is ErrorCode.CERTIFICATE_NOT_FOUND:
-            raise
-        flash(f"{error.message} · {error.message_en}", "error")
-    else:
-        session.commit()
-        flash("离校证明已撤销 · The certificate was revoked", "info")
+        return _refused(session, error, serial)
+    session.commit()
+    flash("离校证明已撤销 · The certificate was revoked", "info")
+    return redirect(url_for("counter_pages.certificate_console", serial=serial))
+
+
+@bp.post("/console/certificates/<serial>/reissue")
+def reissue_certificate(serial: str) -> Response:
+    """Re-issue a revoked certificate once the confirmation box is ticked; audited. Goes to the new one."""
+    staff = _admin()
+    if isinstance(staff, Response):
+        return staff
+    if request.form.get("confirm") != "yes":
+        flash("请勾选确认后再重新签发 · Tick the confirmation to re-issue", "error")
+        return redirect(url_for("counter_pages.certificate_console", serial=serial))
+    session = db()
+    try:
+        record = service.reissue_certificate(session, app_state().settings, serial, staff, utcnow(),
+                                             origin=(request.remote_addr or ""))
+    except ApiError as error:
+        return _refused(session, error, serial)
+    session.commit()
+    flash(f"已重新签发，新证明 {record.certificate.serial} · Re-issued as {record.certificate.serial}", "success")
+    return redirect(url_for("counter_pages.certificate_console", serial=record.certificate.serial))
+
+
+def _refused(session: Session, error: ApiError, serial: str) -> Response:
+    """A refused revocation or re-issue goes back to the certificate's page with the reason; an unknown serial
+    stays a 404."""
+    session.rollback()
+    if error.code is ErrorCode.CERTIFICATE_NOT_FOUND:
+        raise error
+    flash(f"{error.message} · {error.message_en}", "error")
     return redirect(url_for("counter_pages.certificate_console", serial=serial))

@@ -1,73 +1,46 @@
-"""Words pages show for codes: item titles, statuses and the fields of each item, in Chinese and English."""
+"""Words pages show for codes: item titles and detail rows (declared by each item), statuses, in both languages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from server.clearance.departments import TITLES
+from server.items import registry
+from server.vocabulary import CHANNEL_LABELS, DEGREE_LABELS, STATUS_LABELS, audit_action_label, status_label
+from server.web.language import t
 
-STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "passed": ("通过", "Passed"),
-    "not_passed": ("未通过", "Not passed"),
-    "unavailable": ("暂不可查", "Unavailable"),
-    "none": ("尚无结果", "No result yet"),
-}
-
-DETAIL_LABELS: dict[str, tuple[str, str]] = {
-    "owed_books": ("欠书", "Books owed"),
-    "owed_fees": ("欠费（元）", "Fees owed (¥)"),
-    "violations": ("违章", "Violations"),
-    "card_status": ("借书证状态", "Library card"),
-    "thesis_status": ("论文提交状态", "Thesis deposit"),
-    "lived_on_campus": ("在校住宿", "Lived on campus"),
-    "building": ("宿舍楼", "Building"),
-    "move_out_date": ("退宿日期", "Move-out date"),
-    "move_out_handler": ("退宿办理人", "Move-out handled by"),
-    "arrears": ("欠费（元）", "Arrears (¥)"),
-}
-
-VALUE_LABELS: dict[str, tuple[str, str]] = {
-    "active": ("未注销", "active"),
-    "cancelled": ("已注销", "cancelled"),
-    "approved": ("记录审核通过", "approved"),
-    "reviewed": ("已审核", "reviewed"),
-    "received": ("已接收，待审核", "received"),
-    "submitted": ("已提交，待审核", "submitted"),
-    "not_submitted": ("未提交", "not submitted"),
-    "rejected": ("审核未通过", "rejected"),
-}
-
-DEGREE_LABELS: dict[str, tuple[str, str]] = {"master": ("硕士研究生", "Master's"), "doctor": ("博士研究生", "Doctoral")}
-
-CHANNEL_LABELS: dict[str, tuple[str, str]] = {
-    "api": ("微信小程序", "WeChat mini-program"),
-    "browser": ("网页", "Web"),
-    "wecom": ("企业微信", "WeCom"),
-}
+__all__ = ["CHANNEL_LABELS", "DEGREE_LABELS", "STATUS_LABELS", "both", "detail_rows", "item_title", "status_label"]
 
 
 def item_title(key: str) -> tuple[str, str]:
-    """An item's department name in both languages."""
-    return TITLES.get(key, (key, key))
+    """An item's title (its office's name) in both languages; an unknown key stands for itself."""
+    item = registry.known().get(key)
+    return item.title if item is not None else (key, key)
 
 
-def status_label(status: str | None) -> tuple[str, str]:
-    """A status code in both languages; None means no status was ever computed."""
-    return STATUS_LABELS.get(status or "none", (str(status), str(status)))
+def both(zh: str, en: str) -> str:
+    """A value in both languages, once when they are the same (numbers, names)."""
+    return zh if zh == en else f"{zh} {en}"
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
-    if isinstance(value, str) and value in VALUE_LABELS:
-        zh, en = VALUE_LABELS[value]
-        return f"{zh} {en}"
-    return "—" if value in (None, "") else str(value)
+def detail_rows(key: str, details: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """An item's details as (label, label_en, value) rows, the value in the page's language, in the order its module
+    lists them (none for an item no module declares any more, as an old submission may name)."""
+    item = registry.known().get(key)
+    rows = item.rows(details) if item is not None else []
+    return [(row.label, row.label_en, t(row.value, row.value_en)) for row in rows]
 
 
-def detail_rows(details: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """An item's details as (label, label_en, value) rows, fee lines last."""
-    rows = [(*DETAIL_LABELS[k], _value(v)) for k, v in details.items() if k in DETAIL_LABELS]
-    for fee in details.get("fee_items") or []:
-        rows.append((str(fee.get("name", "")), "Fee", f"应缴 due ¥{fee.get('due')} · 已缴 paid ¥{fee.get('paid')}"))
-    return rows
+def action_words(action: str) -> tuple[str, str]:
+    """An audit action in words, an item's record write with the item's title."""
+    zh, en = audit_action_label(action)
+    if action.endswith("_record.write"):
+        title = item_title(action.removesuffix("_record.write"))
+        return f"{title[0]}{zh}", f"{title[1]}: {en}"
+    return zh, en
+
+
+def transition_words(summary: str) -> tuple[str, str]:
+    """"not_passed → passed" in words."""
+    parts = [p.strip() for p in summary.split("→")]
+    words = [status_label(None if p == "—" else p) if p != "—" else ("—", "—") for p in parts]
+    return " → ".join(w[0] for w in words), " → ".join(w[1] for w in words)

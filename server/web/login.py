@@ -14,11 +14,14 @@ import secrets
 from flask import Blueprint, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
+from server.api import ratelimit
+from server.api.auth import origin
 from server.errors import ApiError, ErrorCode
-from server.identity import cas, ratelimit
-from server.identity.accounts import Person, not_in_roster, person_for_username, person_for_wecom_userid
-from server.identity.wecom import authorize_url, exchange_wecom_code
+from server.identity.accounts import Person, not_in_roster, person_for_wecom_userid
+from server.identity.cas_people import cas_person
 from server.messaging.recipients import remember_wecom_user
+from server.platforms import cas
+from server.platforms.wecom import authorize_url, exchange_wecom_code
 from server.state import app_state, db
 from server.timeutil import utcnow
 from server.web.links import public_url, safe_next
@@ -60,6 +63,7 @@ DESTINATIONS: dict[str, list[tuple[str, str, str]]] = {
     "operator": [("/console", "部门工作台", "Department console")],
     "counter": [("/counter", "窗口核验", "Counter")],
     "viewer": [("/admin/progress", "学院离校进度", "College progress")],
+    "secretary": [("/console", "学院工作台", "College console")],
 }
 
 
@@ -88,7 +92,7 @@ def login() -> Response:
     state = secrets.token_urlsafe(24)
     session["login_state"] = state
     session["login_next"] = safe_next(request.args.get("next"))
-    return redirect(cas.login_url(public_url("/login/callback", state=state)))
+    return redirect(cas.login_url(app_state().settings, public_url("/login/callback", state=state)))
 
 
 @bp.get("/login/callback")
@@ -96,10 +100,9 @@ def login_callback() -> Response:
     """CAS sends the browser back here with a ticket; a staff account wins over a student number."""
     next_path = safe_next(session.pop("login_next", None))
     state = check_state("login_state")
-    identity = cas.validate_ticket(request.args.get("ticket", ""), public_url("/login/callback", state=state))
-    person = person_for_username(db(), identity.username)
-    if person is None:
-        raise not_in_roster()
+    identity = cas.validate_ticket(app_state().settings, request.args.get("ticket", ""),
+                                   public_url("/login/callback", state=state))
+    person = cas_person(db(), identity, app_state().settings, origin=origin())
     _sign_in(person, "browser")
     return redirect(home_of(person) if next_path == "/" else next_path)
 
@@ -110,7 +113,7 @@ def logout() -> Response | str:
     if request.method == "GET":
         return render_template("identity/logout.html")
     sign_out()
-    return redirect(cas.logout_url(public_url("/")))
+    return redirect(cas.logout_url(app_state().settings, public_url("/")))
 
 
 @bp.get("/wecom/login")
@@ -128,7 +131,7 @@ def wecom_callback() -> Response:
     """WeCom sends the browser back with a code; members sign in as their student or staff account."""
     next_path = safe_next(session.pop("wecom_next", None))
     check_state("wecom_state")
-    identity = exchange_wecom_code(request.args.get("code", "")[:512])
+    identity = exchange_wecom_code(app_state().wecom, request.args.get("code", "")[:512])
     if identity.userid is None:
         raise ApiError(403, ErrorCode.WECOM_NOT_MEMBER, "您不是本校企业微信成员，请使用浏览器登录",
                        "You are not a member of the university's WeCom; log in with a browser instead")

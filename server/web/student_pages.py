@@ -1,4 +1,5 @@
-"""The student's pages under /me: the four items, card cancellation, submission, certificate, history, messages.
+"""The student's pages under /me: the items, their actions (card cancellation), submission, certificate, history,
+messages.
 
 Server-rendered and usable without JavaScript; phone first. Every change goes through a confirmation page
 and the same clearance services as the API; errors are shown on the page they came from.
@@ -6,6 +7,7 @@ and the same clearance services as the API; errors are shown on the page they ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session
@@ -15,16 +17,19 @@ from werkzeug.wrappers import Response
 from server.api.auth import origin
 from server.certificates import service as certificates
 from server.certificates.qr import qr_svg
-from server.clearance import service
 from server.clearance.rules import Status
 from server.errors import ApiError, ErrorCode
+from server.identity import sessions
+from server.items import registry
+from server.items.base import StudentAction
 from server.messaging.notifications import list_notifications
 from server.state import app_state, db
+from server.student import service
 from server.timeutil import local_display, utcnow
 from server.web.certificate_pages import STATUS_TEXT
 from server.web.guards import to_login
 from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
-from server.web.session import browser_student, note_student_login
+from server.web.session import browser_student, note_student_login, web_session
 from server.web.student_view import error_view, item_view, submit_blockers, window_text
 
 bp = Blueprint("student_pages", __name__, url_prefix="/me")
@@ -51,7 +56,7 @@ def _channel() -> str:
 
 @bp.get("")
 def index() -> Page:
-    """The four items with reasons and next steps, and whether the student may submit."""
+    """The items with reasons and next steps, and whether the student may submit."""
     dbs = db()
     clearance = service.read_clearance(dbs, app_state().clearance, g.student.id)
     dbs.commit()  # records refreshed from pulled sources are kept
@@ -66,36 +71,59 @@ def index() -> Page:
     )
 
 
-def _library_item() -> dict[str, Any]:
+def _item(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The item as its card shows it, and its details."""
     clearance = service.read_clearance(db(), app_state().clearance, g.student.id, refresh=False)
-    return item_view(clearance.items[0])
+    found = next((i for i in clearance.items if i.key == key), None)
+    if found is None:
+        raise ApiError(404, ErrorCode.NOT_FOUND, "没有这项操作", "No such action")
+    return item_view(found), found.details
 
 
-@bp.get("/library-card/cancel")
-def cancel_card_form() -> Page | Response:
-    """The confirmation step: cancelling the library card cannot be undone."""
-    item = _library_item()
-    if item["card_cancelled"]:
-        flash("借书证已注销 · Your library card is already cancelled", "info")
-        return redirect("/me#item-library")
-    return render_template("me/cancel_card.html", item=item, error=None)
+def _action_page(key: str, action: StudentAction) -> Callable[[], Page | Response]:
+    def form() -> Page | Response:
+        """The confirmation step: the action cannot be undone."""
+        item, details = _item(key)
+        if details and action.done(details):
+            flash(f"{action.done_text[0]} · {action.done_text[1]}", "info")
+            return redirect("/me")  # the flash and the tally at the top, not scrolled away
+        offered = any(a["name"] == action.name for a in item["actions"])
+        return render_template("me/item_action.html", item=item, action=action, offered=offered, error=None)
+
+    def post() -> Page | Response:
+        """Do it through the department; on refusal, say why on the same page."""
+        dbs = db()
+        if request.form.get("confirm") != "yes":
+            unconfirmed = ApiError(400, ErrorCode.VALIDATION_ERROR, f"请确认{action.title[0]}",
+                                   f"Please confirm: {action.title[1]}")
+            return _refused(key, action, unconfirmed)
+        try:
+            service.act(dbs, app_state().clearance, g.student.id, key, action.name, origin=origin())
+            dbs.commit()
+        except ApiError as exc:
+            dbs.rollback()
+            return _refused(key, action, exc)
+        flash(f"{action.done_text[0]} · {action.done_text[1]}", "success")
+        return redirect("/me")  # the flash and the tally at the top, not scrolled away
+
+    form.__name__ = f"{key}_{action.name}_form".replace("-", "_")
+    post.__name__ = f"{key}_{action.name}".replace("-", "_")
+    bp.get(action.web_path.removeprefix(bp.url_prefix or ""))(form)
+    bp.post(action.web_path.removeprefix(bp.url_prefix or ""))(post)
+    return form
 
 
-@bp.post("/library-card/cancel")
-def cancel_card() -> Page | Response:
-    """Cancel the card through the library; on refusal, say why on the same page."""
-    dbs = db()
-    if request.form.get("confirm") != "yes":
-        unconfirmed = ApiError(400, ErrorCode.VALIDATION_ERROR, "请确认注销借书证", "Please confirm the cancellation")
-        return render_template("me/cancel_card.html", item=_library_item(), error=error_view(unconfirmed)), 400
-    try:
-        service.cancel_library_card(dbs, app_state().clearance, g.student.id, origin=origin())
-        dbs.commit()
-    except ApiError as exc:
-        dbs.rollback()
-        return render_template("me/cancel_card.html", item=_library_item(), error=error_view(exc)), exc.status
-    flash("借书证已注销 · Your library card has been cancelled", "success")
-    return redirect("/me#item-library")
+def _refused(key: str, action: StudentAction, error: ApiError) -> Page:
+    item, _details = _item(key)
+    offered = any(a["name"] == action.name for a in item["actions"])
+    return render_template("me/item_action.html", item=item, action=action, offered=offered,
+                           error=error_view(error)), error.status
+
+
+# Each item's student actions have a confirmation page of their own (the library's /me/library-card/cancel).
+for _item_spec in registry.known().values():
+    for _action in _item_spec.student_actions:
+        _action_page(_item_spec.key, _action)
 
 
 @bp.get("/submit")
@@ -150,7 +178,7 @@ def certificate() -> tuple[str, int, dict[str, str]]:
     view = {
         "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
         "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
-        "revoked_reason": cert.revoked_reason or "", "qr_svg": qr,
+        "revoked_reason": cert.revoked_reason or "", "qr_svg": qr, "replaces": record.replaces,
         "verify_url": url, "issued_at": local_display(cert.issued_at), "batch": record.batch.name,
     }
     return render_template("me/certificate.html", certificate=view, available=True), 200, headers
@@ -175,7 +203,8 @@ def _brief(brief: dict[str, str] | None) -> dict[str, Any] | None:
     if brief is None:
         return None
     return {"serial": brief["serial"], "status_label": STATUS_TEXT.get(brief["status"], STATUS_TEXT["unknown"]),
-            "status_class": "not_passed" if brief["status"] == "revoked" else "passed"}
+            "status_class": "not_passed" if brief["status"] == "revoked" else "passed",
+            "revoked": brief["status"] == "revoked"}
 
 
 DELIVERY: dict[str | None, tuple[str, str]] = {
@@ -195,3 +224,34 @@ def notifications() -> Page:
                "delivery": DELIVERY.get(n.get("not_pushed_reason"), DELIVERY["platform_refused"])}
               for n in list_notifications(db(), g.student.id)]
     return render_template("me/notifications.html", notifications=listed, available=True)
+
+
+@bp.get("/devices")
+def devices() -> Page:
+    """Where the student is signed in: browsers, the mini-program, WeCom; each can be ended from here."""
+    current = web_session()
+    listed = [{"handle": d.handle, "label": d.label, "device": d.device, "current": d.current,
+               "since": local_display(d.created_at), "until": local_display(d.expires_at)}
+              for d in sessions.student_devices(db(), g.student.id, now=utcnow(),
+                                                current=current.id if current else None)]
+    return render_template("me/devices.html", devices=listed)
+
+
+@bp.post("/devices/<handle>/end")
+def end_device(handle: str) -> Response:
+    """End one signed-in device (this browser too: that is logging out here)."""
+    sessions.end_student_device(db(), g.student.id, handle, now=utcnow())
+    db().commit()
+    flash("已退出该设备 · That device is signed out", "info")
+    return redirect("/me/devices")
+
+
+@bp.post("/devices/end-others")
+def end_other_devices() -> Response:
+    """End every signed-in device but this browser."""
+    current = web_session()
+    ended = sessions.end_other_student_devices(db(), g.student.id, now=utcnow(),
+                                               keep=current.id if current else None)
+    db().commit()
+    flash(f"已退出 {ended} 个其他设备 · {ended} other device(s) signed out", "info")
+    return redirect("/me/devices")

@@ -8,8 +8,9 @@ from typing import Any
 
 from server.clearance.models import Batch
 from server.clearance.rules import ItemResult, Status
-from server.clearance.service import Clearance
 from server.errors import ApiError
+from server.items import registry
+from server.student.service import Clearance
 from server.timeutil import local_display
 from server.web.labels import detail_rows, item_title, status_label
 
@@ -24,7 +25,7 @@ class Notice:
 
 
 def item_view(item: ItemResult) -> dict[str, Any]:
-    """One item card: title, status, fields, why, what next, and the office to turn to."""
+    """One item card: title, status, fields, why, what next, the office to turn to, and what the student can do."""
     office = item.office
     phone = office.phone if office else ""
     return {
@@ -32,14 +33,14 @@ def item_view(item: ItemResult) -> dict[str, Any]:
         "title": item_title(item.key),
         "status": str(item.status),
         "status_label": status_label(str(item.status)),
-        "rows": detail_rows(item.details),
+        "rows": detail_rows(item.key, item.details),
         "reasons": item.reasons,
         "next_steps": item.next_steps,
         "office": office,
         "tel": "".join(ch for ch in phone if ch.isdigit() or ch in "+-"),
         "updated_at": local_display(item.updated_at),
-        "can_cancel_card": item.key == "library" and bool(item.details.get("can_cancel_card")),
-        "card_cancelled": item.key == "library" and item.details.get("card_status") == "cancelled",
+        "actions": [{"name": a.name, "title": a.title, "href": a.web_path}
+                    for a in registry.get(item.key).actions_for(item.details)],
     }
 
 

@@ -95,6 +95,10 @@ def test_administrator_dashboard_drill_down_and_export(portal, desktop, cohort):
     page.goto(portal.url + "/admin/certificates")
     check_page(page, "admin-7-certificates")
 
+    page.goto(portal.url + "/admin/pushes")
+    assert "推送问题" in page.inner_text("h1")
+    check_page(page, "admin-8-pushes")
+
 
 def test_college_viewer_on_a_phone(portal, phone, cohort):
     page = phone

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.certificates.models import Certificate
 from server.clearance.models import Application
 from tests.browser.conftest import SHOTS, cas_sign_in, check_page
-from tests.factories import ALL_PASSED, make_batch, make_student, set_records
+from tests.factories import ALL_PASSED, ITEM_KEYS, make_batch, make_student, set_records
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def _qr_text(png: bytes) -> list[str]:
     zxingcpp = pytest.importorskip("zxingcpp")
     from PIL import Image
 
-    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def test_student_path_on_a_phone(portal, phone, session):
@@ -36,7 +36,7 @@ def test_student_path_on_a_phone(portal, phone, session):
     # Log in through CAS and read the four items: only the library is red, because the card is active.
     cas_sign_in(page, portal, "/me", student.student_no)
     assert page.locator("h1").inner_text().startswith("我的离校")
-    assert page.locator("section.item h3").count() == 4
+    assert page.locator("section.item h3").count() == len(ITEM_KEYS)
     library = page.locator("#item-library")
     assert "未通过" in library.locator(".badge").inner_text()
     assert "借书证尚未注销" in library.inner_text()
@@ -56,7 +56,8 @@ def test_student_path_on_a_phone(portal, phone, session):
     check_page(page, "student-2-cancel-card")
     page.focus("button[name=confirm]")
     page.keyboard.press("Enter")
-    page.wait_for_url(portal.url + "/me#item-library")
+    page.wait_for_url(portal.url + "/me")
+    assert page.locator(".flash").is_visible()  # at the top of the page, not scrolled away
     assert "借书证已注销" in page.inner_text(".flash")
     assert "通过" in page.locator("#item-library .badge").inner_text()
 
@@ -79,10 +80,12 @@ def test_student_path_on_a_phone(portal, phone, session):
     assert len(decoded) == 1 and decoded[0].startswith(portal.url + "/v/")
 
     # Completed items and messages.
+    page.click(".menu > summary")  # the menu is one tap away on a phone
     page.click('nav a[href="/me/applications"]')
     page.wait_for_url(portal.url + "/me/applications")
     assert "2027 年 6 月毕业研究生" in page.inner_text("main") and serial in page.inner_text("main")
     check_page(page, "student-5-applications")
+    page.click(".menu > summary")
     page.click('nav a[href="/me/notifications"]')
     page.wait_for_url(portal.url + "/me/notifications")
     assert "图书馆" in page.inner_text("main")

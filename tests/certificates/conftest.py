@@ -16,7 +16,7 @@ import requests
 from server.identity.models import Staff
 from server.identity.tokens import issue_token
 from server.timeutil import utcnow
-from tests.factories import cleared_student, make_batch, student_token
+from tests.factories import cleared_student, make_batch, student_token, web_session_cookie
 
 _numbers = itertools.count(1)
 
@@ -37,10 +37,10 @@ def staff_token(session, settings, staff: Staff) -> str:
     return token
 
 
-def browser_cookie(app, **values: Any) -> str:
-    """A signed session cookie value, as `server.web.session.sign_in` would leave it."""
+def browser_cookie(app, **who: Any) -> str:
+    """A signed session cookie value, as `server.web.session.sign_in` would leave it (with its session row)."""
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({"_permanent": True, "channel": "browser", **values})
+    return serializer.dumps({"_permanent": True, **web_session_cookie(app, **who)})
 
 
 def browser(app, live, **values: Any) -> requests.Session:
@@ -76,7 +76,7 @@ def submit(session, settings, api):
         student = cleared_student(session, batch, **kw)
         token = student_token(session, settings, student)
         client = api(token)
-        application = client.post("/api/v1/me/application")
+        application = client.post("/api/v1/me/application", json={"confirm": True})
         assert application.status_code == 201, application.text
         certificate = client.get("/api/v1/me/certificate")
         assert certificate.status_code == 200, certificate.text

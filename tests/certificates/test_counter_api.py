@@ -163,3 +163,14 @@ def test_bad_bodies_are_400(counter_client):
     for body in ({}, {"qr_text": 5}, {"qr_text": "x", "extra": 1}):
         response = counter_client.post("/api/v1/counter/verify", json=body)
         assert response.status_code == 400 and response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_counter_verify_has_its_own_limit_per_staff_member(app, session, settings, api, counter_client, monkeypatch):
+    """Review I-4: verification is limited per counter staff member, whatever the address limit allows."""
+    state = app.extensions["lixiao"]
+    monkeypatch.setattr(state, "settings", state.settings.with_overrides(counter_verify_per_minute=3))
+    answers = [counter_client.post("/api/v1/counter/verify", json={"qr_text": "v1.x.y"}).status_code
+               for _ in range(4)]
+    assert answers == [422, 422, 422, 429]
+    other = api(staff_token(session, settings, make_staff(session, "counter", username="counter2", name="窗口乙")))
+    assert other.post("/api/v1/counter/verify", json={"qr_text": "v1.x.y"}).status_code == 422

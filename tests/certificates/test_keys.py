@@ -10,7 +10,7 @@ import requests
 
 from server.app import create_app
 from server.certificates import keys
-from server.certificates.keys import key_ring, parse_private_key
+from server.certificates.keys import check_keys, key_ring, parse_private_key
 from server.certificates.signing import JWKS_PATH, generate_private_key_pem, key_id, public_key_pem
 from server.settings import Settings, SettingsError, load_settings
 from tests.conftest import LiveServer
@@ -43,9 +43,10 @@ def test_production_refuses_to_start_without_a_key_and_with_a_bad_one():
     with pytest.raises(SettingsError, match="LIXIAO_CERTIFICATE_PRIVATE_KEY"):
         load_settings(base)
     with pytest.raises(SettingsError, match="Ed25519"):
-        load_settings({"LIXIAO_CERTIFICATE_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nno\n-----END PRIVATE KEY-----"})
+        create_app(load_settings({"LIXIAO_CERTIFICATE_PRIVATE_KEY":
+                                  "-----BEGIN PRIVATE KEY-----\nno\n-----END PRIVATE KEY-----"}))
     with pytest.raises(SettingsError, match="PUBLIC KEY"):
-        load_settings({"LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS": "not a key"})
+        check_keys(load_settings({"LIXIAO_CERTIFICATE_RETIRED_PUBLIC_KEYS": "not a key"}))
     with pytest.raises(RuntimeError):
         key_ring(Settings(env="production"))
 

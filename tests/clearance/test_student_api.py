@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit import AuditEntry
-from server.clearance.models import Application, LibraryRecord, Student, Transition
+from server.clearance.models import Application, Student, Transition
+from server.items.library import LibraryRecord
 from server.timeutil import utcnow
-from tests.factories import ALL_PASSED, cleared_student, make_batch, make_student, set_records, student_token
+from tests.factories import ALL_PASSED, ITEM_KEYS, cleared_student, make_batch, make_student, set_records, student_token
 
 
 def error_code(response) -> str:
@@ -34,14 +35,28 @@ def test_clearance_shows_four_items_with_reasons(session, settings, api):
     assert response.status_code == 200
     body = response.json()
     assert body["student"]["name"] == "测试甲"
-    assert [i["key"] for i in body["items"]] == ["library", "archives", "apartment", "finance"]
+    assert [i["key"] for i in body["items"]] == list(ITEM_KEYS)
     statuses = {i["key"]: i["status"] for i in body["items"]}
-    assert statuses == {"library": "passed", "archives": "passed", "apartment": "passed", "finance": "not_passed"}
-    finance = body["items"][3]
+    assert statuses == {**dict.fromkeys(ITEM_KEYS, "passed"), "finance": "not_passed"}
+    finance = next(i for i in body["items"] if i["key"] == "finance")
     assert finance["details"]["arrears"] == "1200.00"
     assert finance["reasons"][0]["code"] == "ARREARS" and finance["next_steps"][0]["message_en"]
     assert finance["department"]["phone"] and finance["updated_at"].endswith("+08:00")
     assert body["can_submit"] is False and body["application"] is None
+
+
+def test_each_item_says_where_its_record_came_from_in_words(session, settings, api):
+    batch = make_batch(session)
+    student = make_student(session, batch)
+    set_records(session, student, ALL_PASSED, source="import")
+    set_records(session, student, {"library": ALL_PASSED["library"]}, source="console:lib-teacher")
+    body = api(student_token(session, settings, student)).get("/api/v1/me/clearance").json()
+    items = {i["key"]: i for i in body["items"]}
+    assert (items["finance"]["source"], items["finance"]["source_label"], items["finance"]["source_label_en"]) == (
+        "import", "部门批量导入", "Imported by the department")
+    # Staff usernames stay on the console: the student reads who, not which account.
+    assert (items["library"]["source_label"], items["library"]["source_label_en"]) == (
+        "部门老师录入", "Entered by department staff")
 
 
 def test_no_token_and_bad_token_get_401(api):
@@ -54,10 +69,10 @@ def test_submit_once(session, settings, api):
     batch = make_batch(session)
     student = cleared_student(session, batch)
     client = api(student_token(session, settings, student))
-    first = client.post("/api/v1/me/application")
+    first = client.post("/api/v1/me/application", json={"confirm": True})
     assert first.status_code == 201, first.text
     assert {i["status"] for i in first.json()["items"]} == {"passed"}
-    second = client.post("/api/v1/me/application")
+    second = client.post("/api/v1/me/application", json={"confirm": True})
     assert second.status_code == 409 and error_code(second) == "ALREADY_SUBMITTED"
     assert count(session, Application) == 1
     listed = client.get("/api/v1/me/applications").json()["applications"]
@@ -69,7 +84,7 @@ def test_application_keeps_a_snapshot_of_the_items(session, settings, api):
     batch = make_batch(session)
     student = cleared_student(session, batch)
     client = api(student_token(session, settings, student))
-    assert client.post("/api/v1/me/application").status_code == 201
+    assert client.post("/api/v1/me/application", json={"confirm": True}).status_code == 201
     set_records(session, student, {"finance": {"arrears_cents": 500, "fee_items": []}})
     session.commit()
     application = session.scalars(select(Application)).one()
@@ -81,7 +96,7 @@ def test_submit_with_items_not_passed_is_422_and_lists_them(session, settings, a
     student = make_student(session, batch)
     set_records(session, student, {**ALL_PASSED, "archives": {"thesis_status": "not_submitted"},
                                    "apartment": None})
-    response = api(student_token(session, settings, student)).post("/api/v1/me/application")
+    response = api(student_token(session, settings, student)).post("/api/v1/me/application", json={"confirm": True})
     assert response.status_code == 422 and error_code(response) == "ITEMS_NOT_PASSED"
     assert response.json()["error"]["items"] == ["archives", "apartment"]
     assert count(session, Application) == 0
@@ -91,7 +106,7 @@ def test_submit_with_items_not_passed_is_422_and_lists_them(session, settings, a
 def test_submit_outside_the_window_is_403(session, settings, api, open_now):
     batch = make_batch(session, open_now=open_now)
     student = cleared_student(session, batch)
-    response = api(student_token(session, settings, student)).post("/api/v1/me/application")
+    response = api(student_token(session, settings, student)).post("/api/v1/me/application", json={"confirm": True})
     assert response.status_code == 403 and error_code(response) == "BATCH_CLOSED"
     assert count(session, Application) == 0
 
@@ -100,7 +115,7 @@ def test_submit_after_the_batch_closed_early_is_403(session, settings, api):
     batch = make_batch(session)
     batch.closed_early_at = utcnow() - timedelta(minutes=1)
     student = cleared_student(session, batch)
-    response = api(student_token(session, settings, student)).post("/api/v1/me/application")
+    response = api(student_token(session, settings, student)).post("/api/v1/me/application", json={"confirm": True})
     assert response.status_code == 403 and error_code(response) == "BATCH_CLOSED"
 
 
@@ -118,9 +133,9 @@ def test_cancel_card_with_owed_books_is_422_and_changes_nothing(session, setting
 def test_cancel_card_passes_the_library_item_and_is_idempotent(session, settings, api):
     student = make_student(session, make_batch(session))
     set_records(session, student, {**ALL_PASSED, "library": {**ALL_PASSED["library"], "card_status": "active"}})
-    from server.clearance import service
-    from server.clearance.service import ClearanceDeps
     from server.sources import build_sources
+    from server.student import service
+    from server.student.service import ClearanceDeps
 
     # Record the current states so the cancellation is a transition, as after a roster import.
     deps = ClearanceDeps(settings, build_sources(settings))
@@ -176,7 +191,7 @@ def test_fifty_concurrent_submissions_make_one_application(session, settings, ap
     token = student_token(session, settings, student)
 
     def submit(_):
-        return api(token).post("/api/v1/me/application").status_code
+        return api(token).post("/api/v1/me/application", json={"confirm": True}).status_code
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         codes = list(pool.map(submit, range(50)))

@@ -8,14 +8,15 @@ from typing import Any
 import requests
 
 from server.identity.models import Staff
+from tests.factories import web_session_cookie
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def session_cookie(app, **values: Any) -> str:
-    """The cookie `server.web.session.sign_in` would set (signed with the app's secret key)."""
+def session_cookie(app, **who: Any) -> str:
+    """The cookie `server.web.session.sign_in` would set (signed with the app's secret key), with its session row."""
     serializer = app.session_interface.get_signing_serializer(app)
-    return serializer.dumps({**values, "channel": "browser", "_permanent": True})
+    return serializer.dumps({**web_session_cookie(app, **who), "_permanent": True})
 
 
 class ConsoleClient:

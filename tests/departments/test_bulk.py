@@ -10,14 +10,17 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit import AuditEntry
-from server.clearance.models import ItemState, LibraryRecord, Student, Transition
+from server.clearance.contexts import load_contexts, recompute
+from server.clearance.models import ItemState, Student, Transition
 from server.clearance.records import StateSync, sync_item_states, sync_item_states_many
+from server.clearance.rules import Judge
 from server.departments.bulk import load_targets, write_many
-from server.departments.changes import apply_change, evaluate_items, load_context, load_contexts, recompute
+from server.departments.changes import apply_change, load_context
+from server.items.library import LibraryRecord
 from server.settings import DepartmentSettings
 from server.sources import build_sources
 from server.timeutil import utcnow
-from tests.factories import ALL_PASSED, make_batch, make_student, set_records
+from tests.factories import ALL_PASSED, ITEM_KEYS, make_batch, make_student, set_records
 
 PASSING = ALL_PASSED["library"]
 OWING = {**PASSING, "owed_books": 1}
@@ -48,7 +51,8 @@ def _arrange(session, settings, prefix: str) -> dict[str, Student]:
     rows.failed_at, rows.fail_reason = utcnow() - timedelta(minutes=5), "timeout"
     session.flush()
     sources = build_sources(settings)
-    for ctx in load_contexts(session, [s.student_no for s in students.values()], lock=False).values():
+    for ctx in load_contexts(session, [s.student_no for s in students.values()], keys=ITEM_KEYS,
+                             lock=False).values():
         recompute(session, settings, sources, ctx, cause="setup", now=utcnow() - timedelta(minutes=1),
                   record_transitions=False)
     session.commit()
@@ -76,7 +80,7 @@ def test_write_many_does_what_apply_change_does(session, settings, app):
     now = utcnow()
     singles = {}
     for name, (_records, values, _outcome) in SCENARIOS.items():
-        ctx = load_context(session, one_by_one[name].student_no)
+        ctx = load_context(session, settings, one_by_one[name].student_no)
         singles[name] = apply_change(session, settings, sources, ctx, "library", values, source="import",
                                      actor="staff:test", origin="test", cause="import:library", now=now)
     session.commit()
@@ -106,7 +110,7 @@ def test_more_students_than_a_chunk_and_a_stale_session(session, settings, app):
                           origin="test", cause="import:library", now=utcnow())
     session.commit()
     assert outcomes == ["created"] * 2100
-    assert session.scalar(select(func.count()).select_from(ItemState)) == 4 * 2100
+    assert session.scalar(select(func.count()).select_from(ItemState)) == len(ITEM_KEYS) * 2100
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == 2100
     assert session.scalar(select(func.count()).select_from(Transition).where(
         Transition.item == "library", Transition.to_status == "passed")) == 700
@@ -138,13 +142,12 @@ def test_unchanged_rows_renew_a_freshness_limited_record(session, settings, app)
 
 def test_state_sync_keeps_the_sessions_item_states_true(session, settings, app):
     student = make_student(session, make_batch(session))
-    sync_item_states_many(session, [StateSync(student, dict.fromkeys(("library", "archives", "apartment",
-                                                                       "finance"), "not_passed"), {})],
+    sync_item_states_many(session, [StateSync(student, dict.fromkeys(ITEM_KEYS, "not_passed"), {})],
                           cause="setup", now=utcnow(), record_transitions=False)
     session.commit()
     held = {s.item: s for s in session.scalars(select(ItemState).where(ItemState.student_id == student.id))}
-    ctx = load_context(session, student.student_no)
-    items = evaluate_items(settings, build_sources(settings), ctx.student, ctx.rows, utcnow())
+    ctx = load_context(session, settings, student.student_no)
+    items = Judge.of(settings, build_sources(settings), utcnow()).all(ctx.student, ctx.rows)
     written = sync_item_states(session, student, items, cause="test", now=utcnow(), states=held)
     assert [(t.item, t.from_status, t.to_status) for t in written] == [("finance", "not_passed", "passed")]
     assert held["finance"].status == "passed"  # the objects the caller holds see the new status
@@ -174,15 +177,15 @@ NEW_VALUES = {
 @pytest.mark.parametrize("key", sorted(NEW_VALUES))
 def test_a_new_records_audit_row_is_its_snapshot(session, settings, app, key):
     """New records are audited by the database from the stored row on MariaDB, in Python elsewhere: the same."""
-    from server.clearance.models import RECORD_MODELS
     from server.clearance.records import snapshot_of
+    from server.items import registry
 
     student = make_student(session, make_batch(session))
     session.commit()
     outcome = write_many(session, settings, build_sources(settings), key, [(student.student_no, NEW_VALUES[key])],
                          source="import", actor="staff:test", origin="10.0.0.1", cause=f"import:{key}", now=utcnow())
     session.commit()
-    model = RECORD_MODELS[key]
+    model = registry.get(key).record
     record = session.scalars(select(model).where(model.student_id == student.id)).one()  # type: ignore[attr-defined]
     audit = session.scalars(select(AuditEntry)).one()
     assert outcome == ["created"]

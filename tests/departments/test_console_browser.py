@@ -9,8 +9,8 @@ from playwright.sync_api import Page, sync_playwright
 from sqlalchemy import func, select
 
 from server.app import create_app
-from server.clearance.models import LibraryRecord
 from server.emulators.testing import running_emulator
+from server.items.library import LibraryRecord
 from tests.conftest import ARTIFACTS, Api, LiveServer
 from tests.departments.test_console_operations import make_staff
 from tests.factories import ALL_PASSED, make_batch, make_student, set_records, student_token
@@ -76,7 +76,7 @@ def test_apartment_operator_records_a_move_out(session, settings, site, page):
     assert page.locator('[data-item="apartment"]').get_attribute("class").endswith("status-not_passed")
     assert page.locator("#record-library").count() == 0  # an apartment operator sees only the apartment record
     page.screenshot(path=str(ARTIFACTS / "console-student-before-move-out.png"), full_page=True)
-    page.get_by_role("button", name="确认退宿 Record move-out").click()
+    page.get_by_role("button", name="确认退宿").click()
     page.wait_for_selector("text=已保存")
     assert page.locator('[data-item="apartment"]').get_attribute("class").endswith("status-passed")
     assert page.locator("#record-apartment").get_by_text("公寓管理员乙").count() >= 1
@@ -105,7 +105,7 @@ def test_import_with_a_bad_row_is_rejected_and_writes_nothing(session, site, pag
     page.select_option("#kind", "library")
     page.set_input_files("#file", str(csv_file))
     page.screenshot(path=str(ARTIFACTS / "console-import-form.png"), full_page=True)
-    page.get_by_role("button", name="检查并导入 Check and import").click()
+    page.get_by_role("button", name="检查并导入").click()
     page.wait_for_selector("#import-outcome")
     assert "未写入任何数据" in page.inner_text("#import-outcome")
     rejected = page.locator("#rejected-rows tbody tr")

@@ -8,8 +8,8 @@ import io
 from sqlalchemy import func, select
 
 from server.audit import AuditEntry
-from server.clearance.models import LibraryRecord
 from server.identity.models import Staff
+from server.items.library import LibraryRecord
 from tests.departments.console_client import ConsoleClient
 from tests.departments.test_console_operations import make_staff
 from tests.factories import make_batch, make_student, set_records

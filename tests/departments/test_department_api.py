@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 
 from server.app import create_app
 from server.audit import AuditEntry
-from server.clearance.models import ItemState, LibraryRecord, Transition
+from server.clearance.models import ItemState, Transition
 from server.departments.credentials import create_key
+from server.items.library import LibraryRecord
 from server.settings import DepartmentSettings
 from server.timeutil import utcnow
 from tests.conftest import LiveServer
 from tests.departments.signing import signed
-from tests.factories import make_batch, make_student
+from tests.factories import ITEM_KEYS, make_batch, make_student
 
 PASSING_LIBRARY = {"owed_books": 0, "owed_fees_cents": 0, "violations": 0, "card_status": "cancelled",
                    "thesis_status": "approved"}
@@ -99,6 +100,41 @@ def test_replayed_request_is_refused(session, live, library_key):
     assert replay.status_code == 409 and error_code(replay) == "REPLAYED_REQUEST"
 
 
+def _raw(live, key_id: str, path: str, data: bytes, ts: str, signature: str):
+    import requests
+
+    return requests.put(live.url + path, data=data, timeout=10, headers={
+        "Content-Type": "application/json", "X-Lixiao-Key": key_id, "X-Lixiao-Timestamp": ts,
+        "X-Lixiao-Signature": signature})
+
+
+def test_a_respelled_key_id_does_not_replay_a_captured_request(session, live, library_key):
+    """Review F3: on MariaDB the key lookup ignores case and trailing spaces; the replay guard must not."""
+    import json
+
+    from server.departments.credentials import sign
+
+    make_student(session, make_batch(session), student_no="API0000013")
+    session.commit()
+    path = "/api/v1/departments/library/records/API0000013"
+    ts = str(int(time.time()))
+    captured = json.dumps({"owed_books": 0}).encode()
+    signature = sign(library_key.secret, "PUT", path, ts, captured)
+    assert _raw(live, library_key.key_id, path, captured, ts, signature).status_code == 200
+    newer = put(live, library_key, "API0000013", {"owed_books": 4}, timestamp=int(ts) - 1)
+    assert newer.status_code == 200 and newer.json()["result"] == "updated"
+    exact = _raw(live, library_key.key_id, path, captured, ts, signature)
+    assert exact.status_code == 409 and error_code(exact) == "REPLAYED_REQUEST"
+    for spelling in (library_key.key_id.upper(), library_key.key_id.capitalize(),
+                     library_key.key_id + " " * (40 - len(library_key.key_id)) + "x",
+                     library_key.key_id + " " * (41 - len(library_key.key_id)) + "x"):
+        replay = _raw(live, spelling, path, captured, ts, signature)
+        assert replay.status_code == 401 and error_code(replay) == "UNKNOWN_KEY", (spelling, replay.text)
+    session.expire_all()
+    record = session.scalars(select(LibraryRecord)).one()
+    assert record.owed_books == 4  # the newer record stands
+
+
 def test_key_of_another_department_is_forbidden(session, settings, live):
     make_student(session, make_batch(session), student_no="API0000004")
     finance = create_key(session, settings.secret_key, "finance", now=utcnow())
@@ -157,7 +193,7 @@ def test_batch_of_1000_all_or_nothing(session, live, library_key):
     elapsed = time.monotonic() - started
     assert ok.status_code == 200, ok.text
     assert ok.json()["counts"] == {"created": 1000, "updated": 0, "unchanged": 0}
-    assert count(session, LibraryRecord) == 1000 and count(session, ItemState) == 4000
+    assert count(session, LibraryRecord) == 1000 and count(session, ItemState) == 1000 * len(ITEM_KEYS)
     assert elapsed < 30
     again = signed(live.url, "POST", "/api/v1/departments/library/records", {"records": records},
                    key_id=library_key.key_id, secret=library_key.secret, timestamp=int(time.time()) + 2)

@@ -173,11 +173,7 @@ class RedisCluster:
         require(REDIS_SERVER)
         self.ports = [free_cluster_port() for _ in range(nodes)]
         self.dir = tempfile.mkdtemp(prefix="lixiao-redis-cluster-")
-        self.processes = [subprocess.Popen(
-            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-             "--cluster-enabled", "yes", "--cluster-config-file", f"{self.dir}/nodes-{port}.conf",
-             "--cluster-node-timeout", "2000", "--dir", self.dir, "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in self.ports]
+        self.processes = [self._node(port) for port in self.ports]
         for port in self.ports:
             wait_for_port(port, 10)
         subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in self.ports),
@@ -186,6 +182,28 @@ class RedisCluster:
         while b"cluster_state:ok" not in subprocess.run(
                 ["redis-cli", "-p", str(self.ports[0]), "cluster", "info"], capture_output=True, timeout=10).stdout:
             assert time.monotonic() < deadline, "the cluster did not come up"
+            time.sleep(0.1)
+
+    def _node(self, port: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+             "--cluster-enabled", "yes", "--cluster-config-file", f"{self.dir}/nodes-{port}.conf",
+             "--cluster-node-timeout", "2000", "--dir", self.dir, "--logfile", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one master (no replica takes over: its slots are gone until it is back)."""
+        self.processes[index].kill()
+        self.processes[index].wait(10)
+
+    def restart(self, index: int) -> None:
+        """Start a killed master again: it rejoins from its nodes file with its slots."""
+        self.processes[index] = self._node(self.ports[index])
+        wait_for_port(self.ports[index], 10)
+        deadline = time.monotonic() + 20
+        while b"cluster_state:ok" not in subprocess.run(
+                ["redis-cli", "-p", str(self.ports[0]), "cluster", "info"], capture_output=True, timeout=10).stdout:
+            assert time.monotonic() < deadline, "the cluster did not recover"
             time.sleep(0.1)
 
     @property

@@ -77,7 +77,7 @@ class Load:
 
     def _call(self, method: str, path: str, token: str) -> requests.Response:
         response = requests.request(method, self.base + path, headers={"Authorization": f"Bearer {token}"},
-                                    timeout=TIMEOUT)
+                                    json={"confirm": True} if method == "POST" else None, timeout=TIMEOUT)
         body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else None
         with self.lock:
             self.answers.append((f"{method} {path}", response.status_code, body))

@@ -77,7 +77,8 @@ def test_every_use_of_redis_works_on_a_cluster(app, live, session, settings, emu
     assert requests.post(f"{live.url}/api/v1/me/subscriptions", json={"accepted": ["certificate_issued"]},
                          headers=auth, timeout=TIMEOUT).status_code == 200
     emulator.set_quota("o-cluster", settings.wx_template_certificate_issued, 1)
-    assert requests.post(f"{live.url}/api/v1/me/application", headers=auth, timeout=TIMEOUT).status_code == 201
+    assert requests.post(f"{live.url}/api/v1/me/application", headers=auth, json={"confirm": True},
+                         timeout=TIMEOUT).status_code == 201
     worker = Worker(state.settings, engine=state.engine, redis_client=state.redis, sources=state.sources)
     assert worker.run_once() >= 1 and emulator.messages("wechat")
     assert list(state.redis.scan_iter(match="lixiao:wechatpy:*"))

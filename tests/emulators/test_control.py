@@ -39,6 +39,10 @@ def _error(response: requests.Response) -> dict:
             [{"username": "ok", "password": "p"}, {"username": "bad", "password": "p", "attributes": {"1x": "v"}}],
         ),
         ("PUT", "wecom/rate_limit", {"mode": "explode"}),
+        ("POST", "wx/consent", {"openid": "o"}),
+        ("PUT", "wx/release", {}),
+        ("PUT", "wx/release", {"pages": "pages/status/index"}),
+        ("PUT", "wx/release", {"pages": [""]}),
     ],
 )
 def test_bad_control_requests_are_400_and_change_nothing(
@@ -181,3 +185,9 @@ def test_command_line_rejects_a_bad_users_file(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "password" in result.stderr
+
+
+def test_each_consent_tap_allows_one_message(emulator: RunningEmulator) -> None:
+    emulator.consent("o_tap", "t1")
+    emulator.consent("o_tap", "t1")
+    assert emulator.control("GET", "wx/quota") == [{"openid": "o_tap", "template_id": "t1", "count": 2}]

@@ -262,7 +262,7 @@ def test_wxacode_is_a_png_that_decodes_to_the_scene(emulator: RunningEmulator) -
     response = client.wxa.get_wxa_code_unlimited("c=LX2027000123", page="pages/counter/index")
     assert response.headers["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG")
-    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)))
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.content)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert decoded
     assert "pages/counter/index" in decoded[0].text
     assert "scene=c%3DLX2027000123" in decoded[0].text
@@ -309,3 +309,17 @@ def test_configured_templates_and_released_pages_are_enforced(clock: ManualClock
             data={"scene": "s=1", "page": "pages/new/index", "check_path": False},
         )
         assert raw.content.startswith(b"\x89PNG")
+
+
+def test_before_the_first_release_a_formal_push_answers_41030(emulator: RunningEmulator) -> None:
+    emulator.set_quota("o_student_1", TEMPLATE, 5)
+    client = emulator.wechat_client()
+    emulator.release([])  # no version released yet
+    with pytest.raises(WeChatClientException) as before:
+        client.wxa.send_subscribe_message("o_student_1", TEMPLATE, GOOD_DATA, page="pages/status/index")
+    assert before.value.errcode == 41030
+    body = {"touser": "o_student_1", "template_id": TEMPLATE, "data": GOOD_DATA, "page": "pages/status/index"}
+    client.post("message/subscribe/send", data={**body, "miniprogram_state": "trial"})  # the trial version opens
+    emulator.release(["pages/status/index"])  # the first release
+    client.wxa.send_subscribe_message("o_student_1", TEMPLATE, GOOD_DATA, page="pages/status/index")
+    assert [m["miniprogram_state"] for m in emulator.messages()] == ["trial", "formal"]

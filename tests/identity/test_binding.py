@@ -43,7 +43,8 @@ def test_bind_then_the_same_token_reads_the_clearance(live, emulator, session, r
     token = token_for(live.url, emulator, "o-alice")
     page = bind(live.url, token, alice.student_no, "pw")
     assert page.status_code == 200, page.text
-    assert "绑定成功，请返回小程序" in page.text and "Bound — return to the mini-program" in page.text
+    # In the web-view's language only: Chinese, as it asked for none.
+    assert "绑定成功，请返回小程序" in page.text and "Bound — return to the mini-program" not in page.text
     assert "if (window.wx && window.wx.miniProgram" in page.text and "navigateBack()" in page.text
     assert "jweixin" not in page.text  # nothing loads from the internet offline
     assert me(live.url, token).json()["student"]["student_no"] == alice.student_no
@@ -68,11 +69,28 @@ def test_bind_redirects_only_to_the_configured_cas_with_our_callback(live, emula
     assert service.startswith(f"{settings.public_base_url}/bind/cas/callback?state=") and token not in service
 
 
+def test_a_left_over_cas_session_cannot_bind_even_without_renew_in_the_url(live, emulator, settings, session, roster):
+    """Review F1: the victim's CAS session stays in a shared browser; the attacker drops renew=true from the URL."""
+    victim = roster[0]
+    browser = requests.Session()
+    signed_in = cas_login(browser, settings.cas_server_url + "login", victim.student_no, "pw")
+    assert signed_in.status_code == 200 and browser.cookies  # the victim's CAS single sign-on cookie
+    start = browser.get(f"{live.url}/bind/cas", params={"token": token_for(live.url, emulator, "o-thief")},
+                        allow_redirects=False, timeout=10)
+    stripped = start.headers["Location"].replace("&renew=true", "")
+    assert stripped != start.headers["Location"]
+    silent = browser.get(stripped, allow_redirects=False, timeout=10)
+    assert silent.status_code == 302 and "ticket=" in silent.headers["Location"]  # CAS asked for no password
+    page = browser.get(silent.headers["Location"], allow_redirects=False, timeout=10)
+    assert page.status_code == 401 and "重新登录" in page.text
+    assert bindings(session) == [] and audits(session, "wechat.bind") == []
+
+
 def test_someone_outside_the_roster_gets_a_clear_page(live, emulator, session):
     emulator.add_cas_users({"username": "visitor01", "password": "pw"})
     page = bind(live.url, token_for(live.url, emulator, "o-visitor"), "visitor01", "pw")
     assert page.status_code == 403
-    assert "不在离校名单中" in page.text and "not on the graduation roster" in page.text
+    assert "不在离校名单中" in page.text and "not on the graduation roster" not in page.text  # the page's language
     assert bindings(session) == []
 
 

@@ -42,7 +42,7 @@ def test_a_token_only_ever_shows_its_own_student(app, live, session, settings):
         if path == "/api/v1/me/clearance":
             assert response.json()["student"]["student_no"] == alice.student_no
     submitted = requests.post(f"{live.url}/api/v1/me/application", params=params, timeout=10,
-                              headers={"Authorization": f"Bearer {token}"})
+                              headers={"Authorization": f"Bearer {token}"}, json={"confirm": True})
     assert submitted.status_code == 201
     session.expire_all()
     owners = session.scalars(select(Application.student_id)).all()

@@ -115,4 +115,26 @@ def test_h5_outsider_gets_a_page_not_a_session(live, emulator):
     http.cookies.set("emu_wecom_userid", "stranger", domain="127.0.0.1", path="/qy/connect")
     response = http.get(f"{live.url}/wecom/login", timeout=TIMEOUT)  # follows every redirect
     assert response.status_code == 403 and "企业微信成员" in response.text
-    assert "登录 Log in" in http.get(f"{live.url}/", timeout=TIMEOUT).text
+    assert 'href="/login">登录</a>' in http.get(f"{live.url}/", timeout=TIMEOUT).text
+
+
+@pytest.mark.parametrize("overrides", [{"items": ("library", "archives", "apartment", "finance", "college")}])
+def test_a_college_secretary_signs_off_from_wecom(live, emulator, session):
+    """In WeCom (H5), the college secretary lands in the console and signs a student of their college off."""
+    student = make_student(session, make_batch(session), college="计算机科学与技术学院")
+    session.add(Staff(username="sec.wang", name="王秘书", role="secretary", college="计算机科学与技术学院"))
+    session.commit()
+    emulator.add_cas_users({"username": "sec.wang", "password": "pw", "wecom_member": True})
+    http = requests.Session()
+    start = http.get(f"{live.url}/wecom/login", allow_redirects=False, timeout=TIMEOUT)
+    back = http.get(start.headers["Location"].replace("#wechat_redirect", "&userid=sec.wang"), allow_redirects=False,
+                    timeout=TIMEOUT)
+    done = http.get(back.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
+    assert done.status_code == 302 and done.headers["Location"] == "/console"
+    page = http.get(f"{live.url}/console/students/{student.student_no}", timeout=TIMEOUT).text
+    assert "签字确认离校" in page
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed = http.post(f"{live.url}/console/students/{student.student_no}/college/sign-off",
+                       data={"csrf_token": token}, allow_redirects=False, timeout=TIMEOUT)
+    assert signed.status_code == 303
+    assert "已签字" in http.get(f"{live.url}/console/students/{student.student_no}", timeout=TIMEOUT).text

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from server.identity.models import WechatBinding
-from server.identity.wechat import SESSION_KEY_PREFIX
+from server.platforms.wechat import SESSION_KEY_PREFIX
 from tests.factories import make_batch, make_student
 from tests.identity.flows import error_code, me, token_for, wx_login
 

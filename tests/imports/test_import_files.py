@@ -11,13 +11,15 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from server.audit import AuditEntry
-from server.clearance.models import ApartmentRecord, ItemState, LibraryRecord, Student, Transition
+from server.clearance.models import ItemState, Student, Transition
 from server.cli import cli
 from server.imports.reader import ImportFileError, read_table
 from server.imports.records import import_file
+from server.items.apartment import ApartmentRecord
+from server.items.library import LibraryRecord
 from server.sources import build_sources
 from server.timeutil import utcnow
-from tests.factories import make_batch
+from tests.factories import ITEM_KEYS, make_batch
 
 ROSTER_CSV = (
     "学号,姓名,学院,专业,学位类别,导师,预计毕业日期,是否住校\n"
@@ -48,7 +50,7 @@ def test_roster_then_records_with_item_states_and_transitions(session, settings,
     session.commit()
     report = run(session, settings, "roster", ROSTER_CSV.encode("gb18030"), batch_name="2027届")
     assert report.encoding == "gb18030" and report.applied and report.counts["created"] == 2
-    assert count(session, ItemState) == 8 and count(session, Transition) == 0  # initialised, not transitions
+    assert count(session, ItemState) == 2 * len(ITEM_KEYS) and count(session, Transition) == 0  # initialised
     student = session.scalars(select(Student).where(Student.student_no == "IMP0000002")).one()
     assert (student.degree_level, student.lived_on_campus, student.expected_graduation) == ("doctor", False,
                                                                                             date(2027, 6, 30))

@@ -12,7 +12,7 @@ from server.messaging.worker import Worker
 from server.settings import Settings
 
 DEMO_TEMPLATE_IDS = frozenset({"demo-tmpl-item-passed", "demo-tmpl-all-passed", "demo-tmpl-certificate-issued",
-                               "demo-tmpl-batch-closing-reminder"})
+                               "demo-tmpl-batch-closing-reminder", "demo-tmpl-wechat-bound"})
 
 
 @pytest.fixture

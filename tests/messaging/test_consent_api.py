@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_batch, student_token
+from server.items import registry
+from server.messaging.templates import get_templates
+from tests.factories import ITEM_KEYS, make_batch, student_token
 from tests.messaging.pushes import drain, openid_of, reachable_student, turn_green
 
 
@@ -25,14 +27,20 @@ def test_each_acceptance_allows_one_push(student_api) -> None:
     assert first.status_code == 200
     templates = first.json()["templates"]
     assert [t["key"] for t in templates] == ["item_passed", "all_passed", "certificate_issued",
-                                             "batch_closing_reminder"]
+                                             "batch_closing_reminder", "wechat_bound"]
     assert templates[0] == {"key": "item_passed", "template_id": "demo-tmpl-item-passed",
-                            "title": "离校事项通过提醒", "title_en": "A clearance item passed", "remaining": 0}
+                            "title": "离校事项通过提醒", "title_en": "A clearance item passed",
+                            "purpose": "每有一个离校事项通过，通知你一次",
+                            "purpose_en": "One message each time one of your clearance items passes", "remaining": 0,
+                            "long_term": False}
+    # Every event sent as a subscribe message can be asked for, and says what it is for (issue 14 point 3).
+    assert {t["key"] for t in templates} == set(get_templates())
+    assert all(t["purpose"] and t["purpose_en"] for t in templates)
     client.post("/api/v1/me/subscriptions", json={"accepted": ["item_passed", "all_passed"]})
     answer = client.post("/api/v1/me/subscriptions", json={"accepted": ["item_passed"]})
     assert answer.status_code == 200
     assert _counts(answer) == {"item_passed": 2, "all_passed": 1, "certificate_issued": 0,
-                               "batch_closing_reminder": 0}
+                               "batch_closing_reminder": 0, "wechat_bound": 0}
     assert _counts(client.get("/api/v1/me/subscriptions")) == _counts(answer)
 
 
@@ -64,7 +72,7 @@ def test_notifications_show_what_was_pushed_and_why_not(student_api, session, se
     turn_green(session, settings, [student])
     session.commit()
     pending = client.get("/api/v1/me/notifications").json()["items"]
-    assert len(pending) == 5 and {i["not_pushed_reason"] for i in pending} == {"pending"}
+    assert len(pending) == len(ITEM_KEYS) + 1 and {i["not_pushed_reason"] for i in pending} == {"pending"}
     drain(worker, session)
     items = client.get("/api/v1/me/notifications").json()["items"]
     by_event = {}
@@ -76,8 +84,8 @@ def test_notifications_show_what_was_pushed_and_why_not(student_api, session, se
     assert all_passed["title"] == "离校事项已全部通过，可以提交申请"
     assert all_passed["title_en"] == "All clearance items passed: you can submit now"
     assert all_passed["created_at"].endswith("+08:00")
-    assert len(by_event["item_passed"]) == 4
+    assert len(by_event["item_passed"]) == len(ITEM_KEYS)
     assert {(i["pushed"], i["not_pushed_reason"]) for i in by_event["item_passed"]} == {(False, "no_consent")}
     titles = {i["title"] for i in by_event["item_passed"]}
-    assert titles == {"图书馆已通过", "档案馆已通过", "总务部公寓与物业中心已通过", "财务资产部已通过"}
+    assert titles == {f"{registry.get(key).title[0]}已通过" for key in ITEM_KEYS}
     assert _counts(client.get("/api/v1/me/subscriptions"))["all_passed"] == 0

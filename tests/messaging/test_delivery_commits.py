@@ -1,7 +1,7 @@
 """One commit per push: what a kill, a lost claim, a refusal or an error in the middle of a run leaves behind.
 
 The answer to push k is committed together with push k+1's "sending" mark. The hooks below look at the
-database from another connection at the two moments that matter, the next push's connect (the answer to
+database from another connection at the two moments that matter, the next push's start (the answer to
 the previous push is in hand, not yet committed) and its request leaving: what they see is exactly what a
 worker killed at that moment would leave, since nothing uncommitted survives its process.
 """
@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from server.clearance.events import OutboxEvent, event_row, insert_events
 from server.messaging import claims
 from server.messaging.delivery import Deliverer
-from server.messaging.models import OutboxEvent, SubscriptionConsent
-from server.messaging.outbox import event_row, insert_events
+from server.messaging.models import SubscriptionConsent
 from server.messaging.transport import PushTransport
 from server.messaging.worker import Worker
+from server.platforms import common
 from server.timeutil import utcnow
 from tests.factories import make_batch
 from tests.messaging.pushes import openid_of, reachable_student, statuses
@@ -61,22 +62,26 @@ def _consents(session) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 def _hook(monkeypatch, name: str, before: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
-    """Call `before` each time the transport reaches `name` (_connect_ahead or _post), then carry on."""
-    original = getattr(PushTransport, name)
+    """Call `before` each time a push starts ("start") or its request leaves ("post"), then carry on."""
+    if name == "start":
+        owner, attr = PushTransport, "send_wechat_subscribe"
+    else:
+        owner, attr = common, "_post"
+    original = getattr(owner, attr)
 
-    def wrapped(self: PushTransport, *args: Any) -> Any:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
         before()
-        return original(self, *args)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(PushTransport, name, wrapped)
+    monkeypatch.setattr(owner, attr, wrapped)
 
 
 def test_a_kill_at_any_moment_leaves_at_most_the_one_push_in_flight_sending(
         app, session, worker, emulator, monkeypatch) -> None:
     ids = _rows_for(session, emulator, 6)
     between, leaving = [], []
-    _hook(monkeypatch, "_connect_ahead", lambda: between.append(statuses(session)))
-    _hook(monkeypatch, "_post", lambda: leaving.append(statuses(session)))
+    _hook(monkeypatch, "start", lambda: between.append(statuses(session)))
+    _hook(monkeypatch, "post", lambda: leaving.append(statuses(session)))
     assert worker.run_once() == 6
     assert statuses(session) == {"sent": 6}
     # Between pushes: the previous push's answer is not committed yet, so exactly that row is still sending.
@@ -96,7 +101,7 @@ def test_the_row_a_kill_leaves_sending_becomes_unconfirmed_and_is_never_sent_aga
             snapshot.append({i: (r.status, r.claimed_until) for i, r in _by_id(session).items()})
             raise SystemExit("killed")  # stands for the kill: nothing after this point reaches the database
 
-    _hook(monkeypatch, "_connect_ahead", kill_before_the_third)
+    _hook(monkeypatch, "start", kill_before_the_third)
     monkeypatch.setattr(Deliverer, "_salvage", lambda self, run: run.connection.rollback())  # a kill saves nothing
     with pytest.raises(SystemExit):
         worker.run_once()
@@ -119,7 +124,7 @@ def test_a_lost_claim_mid_run_leaves_its_neighbours_answers_and_consent_intact(
             session.execute(update(OutboxEvent).where(OutboxEvent.id == ids[1]).values(claimed_by="someone-else"))
             session.commit()
 
-    _hook(monkeypatch, "_post", steal_the_second)
+    _hook(monkeypatch, "post", steal_the_second)
     assert worker.run_once() == 3
     rows = _by_id(session)
     assert rows[ids[0]].status == "sent" and rows[ids[0]].platform_msgid is not None
@@ -149,7 +154,7 @@ def test_a_permanent_refusal_mid_run_gives_its_consent_back(app, session, worker
             injected.append(1)
             emulator.inject_fault("subscribe_send", 40037)
 
-    _hook(monkeypatch, "_connect_ahead", refuse_the_second)
+    _hook(monkeypatch, "start", refuse_the_second)
     assert worker.run_once() == 3
     rows = _by_id(session)
     assert [rows[i].status for i in ids] == ["sent", "refused", "sent"]
@@ -208,16 +213,14 @@ def test_recover_abandoned_turns_only_expired_sending_rows_unconfirmed(app, sess
 def test_the_transport_reads_the_shared_token_once_not_per_push(app, session, worker, emulator, monkeypatch) -> None:
     _rows_for(session, emulator, 5)
     reads: list[int] = []
-    real = PushTransport._token
+    real = common.SharedTokenMixin.access_token
 
-    def counted(self: PushTransport, client: Any) -> str:
-        before = dict(self._memo)
-        token = real(self, client)
-        if client.access_token_key not in before:
-            reads.append(1)
-        return token
+    def counted(self: Any) -> str:
+        if self._memo is None and "store" in vars(self):  # wechatpy's __new__ reads every property
+            reads.append(1)  # not remembered: a Redis round trip (or a fetch)
+        return real.fget(self)  # type: ignore[no-any-return,attr-defined]
 
-    monkeypatch.setattr(PushTransport, "_token", counted)
+    monkeypatch.setattr(common.SharedTokenMixin, "access_token", property(counted))
     worker.run_once()
     assert statuses(session) == {"sent": 5}
     assert len(reads) == 1 and emulator.stats()["token_fetches"]["wechat_stable"] == 1

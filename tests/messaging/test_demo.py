@@ -20,4 +20,4 @@ def test_prepare_demo_pushes(app, session, settings, emulator) -> None:
     assert set(consent.remaining(session, red.id).values()) == {DEMO_CONSENTS}
     quotas = emulator.control("GET", "wx/quota")
     assert {(q["openid"], q["count"]) for q in quotas} == {(f"o-demo-{red.student_no}", DEMO_CONSENTS)}
-    assert len(quotas) == 4
+    assert len(quotas) == 5  # one per template

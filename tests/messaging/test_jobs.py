@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from server.clearance.events import OutboxEvent
 from server.clearance.models import Application
-from server.clearance.rules import LibraryData
+from server.items.library import LibraryData
 from server.messaging import jobs
-from server.messaging.models import JobRun, OutboxEvent
+from server.messaging.models import JobRun
 from server.messaging.worker import Worker
 from server.sources.fake import FakeDepartmentSource
 from server.timeutil import utcnow
@@ -75,7 +76,7 @@ def test_stale_pulled_records_are_refreshed_and_turns_to_green_queued(app, sessi
     state = app.extensions["lixiao"]
     sources = {**state.sources, "library": library}
     departments = dict(settings.departments)
-    departments["library"] = replace(departments["library"], source="fake", freshness_hours=1.0)
+    departments["library"] = replace(settings.department("library"), source="fake", freshness_hours=1.0)
     settings = settings.with_overrides(departments=departments)
     batch = make_batch(session)
     student = reachable_student(session, batch)

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from server.messaging.models import OutboxEvent
-from server.messaging.outbox import enqueue_certificate_issued
+from server.clearance.events import OutboxEvent, enqueue_certificate_issued
 from server.timeutil import utcnow
-from tests.factories import ALL_PASSED, make_batch
+from tests.factories import ALL_PASSED, ITEM_KEYS, make_batch
 from tests.messaging.pushes import RED, drain, import_records, reachable_student, turn_green
 
 
@@ -24,7 +23,7 @@ def test_every_turn_to_green_and_all_four_become_outbox_rows(app, session, setti
     turn_green(session, settings, [student])
     session.commit()
     assert _events(session) == [(student.id, f"all_passed:{batch.id}")] + [
-        (student.id, f"item_passed:{batch.id}:{item}") for item in ("apartment", "archives", "finance", "library")]
+        (student.id, f"item_passed:{batch.id}:{item}") for item in sorted(ITEM_KEYS)]
 
 
 def test_red_and_green_again_is_not_pushed_twice(app, session, settings) -> None:
@@ -42,10 +41,10 @@ def test_red_and_green_again_is_not_pushed_twice(app, session, settings) -> None
 
 def test_a_rolled_back_change_leaves_no_outbox_row_and_no_push(app, session, settings, worker, emulator) -> None:
     batch = make_batch(session)
-    student = reachable_student(session, batch, consents={"item_passed": 4, "all_passed": 1})
+    student = reachable_student(session, batch, consents={"item_passed": len(ITEM_KEYS), "all_passed": 1})
     session.commit()
     turn_green(session, settings, [student])
-    assert len(_rows_in(session)) == 5  # written, inside the transaction
+    assert len(_rows_in(session)) == len(ITEM_KEYS) + 1  # written, inside the transaction
     session.rollback()
     assert _events(session) == []
     assert drain(worker, session) == {}

@@ -11,7 +11,7 @@ from server.messaging.transport import Abort, Outcome, PushTransport
 DATA = {"thing1": {"value": "图书馆"}, "phrase2": {"value": "已通过"}, "name3": {"value": "张三"},
         "time4": {"value": "2027年6月20日 14:30"}, "thing5": {"value": "其余事项通过后即可提交离校申请"}}
 TEMPLATE = "demo-tmpl-item-passed"
-CARD = {"title": "离校事项已通过", "description": "<div>图书馆已通过</div>", "url": "http://127.0.0.1/h5/clearance",
+CARD = {"title": "离校事项已通过", "description": "<div>图书馆已通过</div>", "url": "http://127.0.0.1/wecom/login?next=/me",
         "btntxt": "详情"}
 
 
@@ -83,7 +83,7 @@ def test_unreachable_platform_is_transient_and_before_send_not_called(app, setti
     assert called == []
 
 
-def test_unreachable_platform_with_a_cached_token_fails_before_sending(app, settings) -> None:
+def test_unreachable_platform_with_a_cached_token_is_transient(app, settings) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -92,8 +92,9 @@ def test_unreachable_platform_with_a_cached_token_fails_before_sending(app, sett
     transport.wechat.session.set(transport.wechat.access_token_key, "cached-token", 600)
     called = []
     result = _send(transport, before_send=lambda: called.append(True))
-    assert result.outcome is Outcome.TRANSIENT and "connect failed" in result.detail
-    assert called == []  # the row is never marked "sending" for a request that could not leave
+    # Nothing left: the worker gives the consent back and tries again later (no private urllib3 connect-ahead).
+    assert result.outcome is Outcome.TRANSIENT and "ConnectionError" in result.detail
+    assert called == [True]
 
 
 def test_before_send_may_abort_and_nothing_leaves(transport, emulator) -> None:

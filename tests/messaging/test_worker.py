@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from server.messaging.models import OutboxEvent, SubscriptionConsent, WecomRecipient
-from server.messaging.outbox import enqueue_certificate_issued, event_row, insert_events
+from server.clearance.events import OutboxEvent, enqueue_certificate_issued, event_row, insert_events
+from server.messaging.models import SubscriptionConsent, WecomRecipient
 from server.messaging.recipients import remember_wecom_user
 from server.messaging.worker import Worker, run_in_thread
 from server.timeutil import utcnow
-from tests.factories import make_batch
+from tests.factories import ITEM_KEYS, make_batch
 from tests.messaging.pushes import delivered_keys, drain, inbox, openid_of, reachable_student, statuses, turn_green
 
 ITEM_TEMPLATE = "demo-tmpl-item-passed"
@@ -122,7 +122,8 @@ def test_long_values_are_truncated_by_rule_never_47003(app, session, settings, w
     turn_green(session, settings, [student])
     enqueue_certificate_issued(session, student, "LX2027-ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789", utcnow())
     session.commit()
-    assert drain(worker, session) == {"sent": 2, "skipped": 4}  # no item_passed consent: in-app only
+    # no item_passed consent: in-app only
+    assert drain(worker, session) == {"sent": 2, "skipped": len(ITEM_KEYS)}
     assert emulator.stats()["calls"]["subscribe_send"] == 2
     by_template = {m["template_id"]: m["data"] for m in emulator.messages()}
     certificate = by_template["demo-tmpl-certificate-issued"]
@@ -192,3 +193,27 @@ def test_a_wecom_userid_follows_the_latest_login(app, session) -> None:
     session.commit()
     rows = {r.student_id: r.userid for r in session.scalars(select(WecomRecipient))}
     assert rows == {first.id: "first-new", second.id: "shared-userid"}
+
+
+def test_a_stop_finishes_the_push_in_flight_and_starts_no_other(app, session, settings, emulator) -> None:
+    """SIGTERM (the stop event) mid-batch: the slow push in flight is answered and recorded; the rest of the
+    batch is handed back, pending and unclaimed, at once rather than after twenty slow pushes."""
+    students = _consenting(session, emulator, 5)
+    _enqueue_items(session, students)
+    emulator.inject_fault("subscribe_send", times=20, delay_ms=400)
+    state = app.extensions["lixiao"]
+    worker = Worker(settings.with_overrides(outbox_batch_size=20), engine=state.engine, redis_client=state.redis)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), kwargs={"jobs_enabled": False})
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not emulator.messages("wechat"):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stop.set()
+    stopped_at = time.monotonic()
+    thread.join(10)
+    assert time.monotonic() - stopped_at < 1.5  # one slow push at most, not the batch's remaining nineteen
+    counts = statuses(session)
+    assert counts["sent"] == len(emulator.messages("wechat")) and counts["sent"] + counts["pending"] == 20
+    assert session.scalars(select(OutboxEvent).where(OutboxEvent.claimed_by.is_not(None))).all() == []

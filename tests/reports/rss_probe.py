@@ -60,23 +60,25 @@ def _consume(client, path: str) -> dict[str, int]:
 
 def _held(app, batch_id: int) -> dict[str, int]:
     """For contrast: the rise when the same rows are all held in memory, as a non-streaming export would."""
+    from server.items import registry
     from server.reports.exports import iter_student_rows
     from server.reports.reading import read_sessions
 
+    items = registry.active(app.extensions["lixiao"].settings)
     with app.app_context(), read_sessions()() as session:
-        rows, rise = _rise_while(lambda: list(iter_student_rows(session, batch_id=batch_id)))
+        rows, rise = _rise_while(lambda: list(iter_student_rows(session, items, batch_id=batch_id)))
     return {"rows": len(rows), "rise_kb": rise}
 
 
 def main(database_url: str, redis_url: str, staff_id: str, small: str, large: str) -> None:
     from server.app import create_app
-    from server.settings import Settings
+    from server.settings import Settings, items_from_env
 
     app = create_app(Settings(database_url=database_url, redis_url=redis_url, testing=True,
-                              secret_key="test-secret-key-that-is-long-enough-0123"))
-    client = app.test_client()
-    with client.session_transaction() as s:
-        s["staff_id"] = int(staff_id)
+                              secret_key="test-secret-key-that-is-long-enough-0123", items=items_from_env(os.environ)))
+    from tests.factories import sign_in_client
+
+    client = sign_in_client(app.test_client(), app, staff_id=int(staff_id))
     _consume(client, small)  # imports and caches land before anything is measured
     measured = {"small": _consume(client, small), "large": _consume(client, large)}
     measured["held"] = _held(app, int(parse_qs(urlsplit(large).query)["batch"][0]))

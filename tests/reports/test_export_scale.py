@@ -20,10 +20,9 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select
 
 from server.clearance.models import Application, ItemState, Student
-from server.clearance.rules import ITEM_KEYS
 from server.identity.models import ApiSession, Staff
 from server.timeutil import utcnow
-from tests.factories import make_batch
+from tests.factories import ITEM_KEYS, make_batch, sign_in_client
 
 pytestmark = pytest.mark.slow
 
@@ -61,13 +60,14 @@ def seed(session, batch, count: int, prefix: str) -> None:
 def expected_rows(prefix: str, count: int) -> list[tuple[str, ...]]:
     """What the export must say for each seeded student, worked out from the seeding rules."""
     return [(f"{prefix}{i:06d}", f"学生{i}", COLLEGES[i % len(COLLEGES)],
-             *[STATUS_TEXT[CYCLE[(i + k) % len(CYCLE)]] for k in range(4)],
+             *[STATUS_TEXT[CYCLE[(i + k) % len(CYCLE)]] for k in range(len(ITEM_KEYS))],
              "yes" if i % 7 == 0 else "no", "是 yes" if i % 3 == 0 or i % 5 == 0 else "否 no")
             for i in range(count)]
 
 
 def shape(row: list[str]) -> tuple[str, ...]:
-    return (row[0], row[1], row[2], *row[6:10], "yes" if row[10] else "no", row[11])
+    n = len(ITEM_KEYS)  # a status column per item, then submitted and logged in
+    return (row[0], row[1], row[2], *row[6:6 + n], "yes" if row[6 + n] else "no", row[7 + n])
 
 
 @pytest.fixture
@@ -84,10 +84,7 @@ def cohorts(session):
 
 
 def client_for(app, staff_id: int):
-    client = app.test_client()
-    with client.session_transaction() as s:
-        s["staff_id"] = staff_id
-    return client
+    return sign_in_client(app.test_client(), app, staff_id=staff_id)
 
 
 def consume(client, path: str) -> tuple[int, int]:

@@ -4,14 +4,22 @@ Fill a database (the demo cohort, submissions with certificates, a hand-over, a 
 key), back it up while the app keeps running, restore it under another name, and show nothing was lost:
 the same tables, the same row counts and the same CHECKSUM TABLE for each, and the app on the restored
 database verifies a certificate with a token issued before the backup.
+
+Then the ways a restore used to destroy data (reliability review F10): a cut-off dump that passes `gzip -t`,
+a dump whose load loses rows, a restore killed by SIGKILL or by a lost terminal (SIGHUP), and a restore over
+an existing database. The database being replaced stays exactly as it was in every failure.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
+import signal
 import subprocess
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,12 +29,15 @@ from sqlalchemy.engine import make_url
 
 from server.app import create_app
 from server.clearance.models import Student
+from server.db import make_engine, make_session_factory
 from server.demo_data import fill_demo_data
 from server.departments.credentials import create_key
 from server.identity.models import Staff
 from server.identity.tokens import issue_token
+from server.migrate import upgrade
+from server.settings import Settings, items_from_env
 from server.timeutil import utcnow
-from tests.conftest import LiveServer, backend
+from tests.conftest import MYSQL_ROOT, LiveServer, backend
 from tests.factories import student_token
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow,
@@ -36,13 +47,18 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 20
 
 
+def command(script: str, *args: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run one of the scripts against the test server."""
+    url = make_url(MYSQL_ROOT)
+    return (["bash", str(ROOT / "scripts" / script), "-h", url.host or "127.0.0.1", "-P", str(url.port or 3306),
+             "-u", url.username or "root", *args],
+            {**os.environ, **({"MYSQL_PWD": url.password} if url.password else {})})
+
+
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run one of the scripts against the test server."""
-    url = make_url(os.environ.get("LIXIAO_TEST_MYSQL_ROOT", "mysql+pymysql://root@127.0.0.1:3306/"))
-    return subprocess.run(["bash", str(ROOT / "scripts" / script), "-h", url.host or "127.0.0.1",
-                           "-P", str(url.port or 3306), "-u", url.username or "root", *args],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **({"MYSQL_PWD": url.password} if url.password else {})})
+    argv, env = command(script, *args)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
 
 
 def inventory(engine, database: str) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
@@ -74,7 +90,7 @@ def fill(session, settings, live) -> dict[str, str]:  # type: ignore[no-untyped-
     for student in session.scalars(select(Student).order_by(Student.id)).all():
         token = student_token(session, settings, student)
         answer = requests.post(f"{live.url}/api/v1/me/application", headers={"Authorization": f"Bearer {token}"},
-                               timeout=TIMEOUT)
+                               json={"confirm": True}, timeout=TIMEOUT)
         if answer.status_code == 201:
             certificates.append(requests.get(f"{live.url}/api/v1/me/certificate",
                                              headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT).json())
@@ -137,21 +153,183 @@ def test_backup_then_restore_under_another_name_loses_nothing(app, live, session
             server.stop()
             restored_app.extensions["lixiao"].engine.dispose()
     finally:
-        with root.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS `{target}`"))
+        drop_databases(root, target)
         root.dispose()
+
+
+def databases(engine, prefix: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """The databases whose names start with prefix."""
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT schema_name FROM information_schema.schemata "
+                                      "WHERE schema_name LIKE :p ORDER BY schema_name"),
+                                 {"p": prefix.replace("_", "\\_") + "%"}).scalars())
+
+
+def drop_databases(engine, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    """Drop the target and what restores left beside it (TARGET__before_*, TARGET__restore_*)."""
+    for name in databases(engine, prefix):
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
 
 
 def test_a_failed_restore_leaves_no_half_restored_database(tmp_path, settings):
     broken = tmp_path / "broken.sql.gz"
-    broken.write_bytes(gzip.compress(b"CREATE TABLE t (id INT PRIMARY KEY);\nINSERT INTO t VALUES (1);\nNOT SQL;\n"))
+    broken.write_bytes(gzip.compress(b"CREATE TABLE t (id INT PRIMARY KEY);\nINSERT INTO t VALUES (1);\nNOT SQL;\n"
+                                     b"-- Dump completed on 2027-06-20 12:00:00\n"))
     target = f"lixiao_broken_{uuid.uuid4().hex[:8]}"
     answer = run("restore_mysql.sh", str(broken), target)
-    assert answer.returncode != 0 and "nothing is left half-restored" in answer.stderr
+    assert answer.returncode != 0 and "nothing is left half-restored" in answer.stdout + answer.stderr
     root = create_engine(settings.database_url)
-    with root.connect() as conn:
-        assert conn.execute(text("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = :n"),
-                            {"n": target}).scalar_one() == 0
+    assert databases(root, target) == []
     root.dispose()
     assert run("backup_mysql.sh", "no_such_database_here", str(tmp_path / "x.sql.gz")).returncode != 0
     assert not list(tmp_path.glob("x.sql.gz*"))  # no file that looks like a backup
+
+
+@pytest.fixture(scope="module")
+def dumps(tmp_path_factory: pytest.TempPathFactory, certificate_key_pem: str) -> Iterator[dict]:
+    """Two backups of one database of its own: `old` (the demo cohort) and `new` (after some edits)."""
+    folder = tmp_path_factory.mktemp("dumps")
+    source = f"lixiao_source_{uuid.uuid4().hex[:8]}"
+    root = create_engine(MYSQL_ROOT)
+    with root.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{source}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    url = MYSQL_ROOT.replace("/?", f"/{source}?")
+    try:
+        upgrade(url)
+        settings = Settings(database_url=url, testing=True, secret_key="test-secret-key-that-is-long-enough-0123",
+                            certificate_private_key=certificate_key_pem, items=items_from_env(os.environ))
+        engine = make_engine(url)
+        with make_session_factory(engine)() as session:
+            fill_demo_data(session, settings, now=utcnow(), count=20)
+            session.commit()
+        assert run("backup_mysql.sh", source, str(folder / "old.sql.gz")).returncode == 0
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE students SET name = CONCAT(name, '·') ORDER BY id LIMIT 5"))
+        engine.dispose()
+        assert run("backup_mysql.sh", source, str(folder / "new.sql.gz")).returncode == 0
+        found = {"old": folder / "old.sql.gz", "new": folder / "new.sql.gz", "root": root}
+        staging = f"lixiao_inventory_{uuid.uuid4().hex[:8]}"
+        for which in ("old", "new"):  # what each backup holds, measured by restoring it once
+            assert run("restore_mysql.sh", str(found[which]), staging).returncode == 0
+            found[f"{which}_inventory"] = inventory(root, staging)
+            drop_databases(root, staging)
+        assert found["old_inventory"] != found["new_inventory"] and found["old_inventory"]["students"][0] == 20
+        yield found
+    finally:
+        drop_databases(root, source)
+        root.dispose()
+
+
+@pytest.fixture
+def live_db(dumps: dict) -> Iterator[str]:
+    """A database holding the `old` backup: the one an operator might replace."""
+    name = f"lixiao_live_{uuid.uuid4().hex[:8]}"
+    assert run("restore_mysql.sh", str(dumps["old"]), name).returncode == 0
+    assert inventory(dumps["root"], name) == dumps["old_inventory"]
+    yield name
+    drop_databases(dumps["root"], name)
+
+
+def rewrite(source: Path, target: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    """A gzipped copy of a dump with its lines edited; it passes `gzip -t`."""
+    lines = gzip.decompress(source.read_bytes()).decode().splitlines(keepends=True)
+    target.write_bytes(gzip.compress("".join(edit(lines)).encode()))
+    assert subprocess.run(["gzip", "-t", str(target)], check=False).returncode == 0
+    return target
+
+
+def test_a_cut_off_dump_that_passes_gzip_test_replaces_nothing(dumps, live_db, tmp_path):
+    cut = rewrite(dumps["new"], tmp_path / "cut.sql.gz", lambda lines: lines[: len(lines) // 2])
+    answer = run("restore_mysql.sh", "--replace", str(cut), live_db)
+    assert answer.returncode != 0
+    assert "Dump completed" in answer.stdout and "was not touched" in answer.stdout, answer.stdout
+    assert inventory(dumps["root"], live_db) == dumps["old_inventory"]
+    assert databases(dumps["root"], live_db) == [live_db]  # no staging copy, no "before" copy
+
+
+def test_a_dump_whose_load_loses_rows_replaces_nothing(dumps, live_db, tmp_path):
+    def delete_after_students(lines: list[str]) -> list[str]:
+        at = next(i for i, line in enumerate(lines) if line.startswith("UNLOCK TABLES") and
+                  any(x.startswith("INSERT INTO `students`") for x in lines[i - 30:i]))
+        return [*lines[:at], "DELETE FROM `students` WHERE id % 2 = 0;\n", *lines[at:]]
+
+    lossy = rewrite(dumps["new"], tmp_path / "lossy.sql.gz", delete_after_students)
+    answer = run("restore_mysql.sh", "--replace", str(lossy), live_db)
+    assert answer.returncode != 0
+    assert re.search(r"table students has \d+ rows, the dump 20", answer.stdout), answer.stdout
+    assert inventory(dumps["root"], live_db) == dumps["old_inventory"]
+    assert databases(dumps["root"], live_db) == [live_db]
+
+
+def test_a_restore_over_an_existing_database_keeps_the_old_tables(dumps, live_db):
+    refused = run("restore_mysql.sh", str(dumps["new"]), live_db)
+    assert refused.returncode != 0 and "--replace" in refused.stderr
+    assert inventory(dumps["root"], live_db) == dumps["old_inventory"]
+    replaced = run("restore_mysql.sh", "--replace", str(dumps["new"]), live_db)
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert inventory(dumps["root"], live_db) == dumps["new_inventory"]
+    [before] = [name for name in databases(dumps["root"], live_db) if name != live_db]
+    assert before.startswith(f"{live_db}__before_") and before in replaced.stdout
+    assert inventory(dumps["root"], before) == dumps["old_inventory"]
+
+
+def slow_dump(dumps: dict, folder: Path) -> Path:
+    """The `new` dump with a 3-second pause after its first table, so a test can interrupt it mid-way."""
+    def pause(lines: list[str]) -> list[str]:
+        at = lines.index("UNLOCK TABLES;\n") + 1
+        return [*lines[:at], "SELECT SLEEP(3);\n", *lines[at:]]
+    return rewrite(dumps["new"], folder / "slow.sql.gz", pause)
+
+
+def start_restore(dumps: dict, backup: Path, target: str) -> tuple[subprocess.Popen[str], int, Path]:
+    """Start a --replace restore as from a terminal (a session of its own); wait until it is loading."""
+    argv, env = command("restore_mysql.sh", "--replace", str(backup), target)
+    terminal = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    assert terminal.stdout is not None
+    started = re.search(r"running as pid (\d+) .* log: (\S+)", terminal.stdout.readline())
+    assert started, "the restore names its process and log"
+    deadline = time.monotonic() + 60
+    while not any(inventory(dumps["root"], name) for name in databases(dumps["root"], f"{target}__restore_")):
+        assert time.monotonic() < deadline, "the restore never started loading"
+        time.sleep(0.1)
+    return terminal, int(started.group(1)), Path(started.group(2))
+
+
+def test_sigkill_mid_restore_leaves_the_database_intact(dumps, live_db, tmp_path):
+    terminal, worker, log = start_restore(dumps, slow_dump(dumps, tmp_path), live_db)
+    os.killpg(worker, signal.SIGKILL)  # the restore and its mariadb client, as on a power cut
+    os.killpg(terminal.pid, signal.SIGKILL)
+    terminal.wait(10)
+    log.unlink()
+    assert inventory(dumps["root"], live_db) == dumps["old_inventory"]
+    [left] = [name for name in databases(dumps["root"], live_db) if name != live_db]
+    assert left.startswith(f"{live_db}__restore_")  # the staging copy, never the live tables
+
+    again = run("restore_mysql.sh", "--replace", str(dumps["new"]), live_db)
+    assert again.returncode == 0 and left in again.stdout, again.stdout  # named, for the operator to drop
+    assert inventory(dumps["root"], live_db) == dumps["new_inventory"]
+
+
+def test_a_lost_terminal_does_not_stop_the_restore(dumps, live_db, tmp_path):
+    terminal, _, log = start_restore(dumps, slow_dump(dumps, tmp_path), live_db)
+    os.killpg(terminal.pid, signal.SIGHUP)  # the SSH session drops: SIGHUP to the terminal's process group
+    assert terminal.wait(10) == -signal.SIGHUP
+    deadline = time.monotonic() + 120
+    while "restored " not in log.read_text() and "failed" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+    assert f"into {live_db} (" in log.read_text(), log.read_text()
+    assert inventory(dumps["root"], live_db) == dumps["new_inventory"]
+    [before] = [name for name in databases(dumps["root"], live_db) if name != live_db]
+    assert inventory(dumps["root"], before) == dumps["old_inventory"]
+    log.unlink()
+
+
+def test_sigterm_mid_restore_stops_it_cleanly(dumps, live_db, tmp_path):
+    terminal, _, _ = start_restore(dumps, slow_dump(dumps, tmp_path), live_db)
+    os.kill(terminal.pid, signal.SIGTERM)  # Ctrl-C or `kill`: the restore stops and drops its staging copy
+    assert terminal.wait(30) != 0
+    assert inventory(dumps["root"], live_db) == dumps["old_inventory"]
+    assert databases(dumps["root"], live_db) == [live_db]

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from server.settings import DEPARTMENTS
 from tests.departments.signing import signed
+from tests.factories import ITEM_KEYS as DEPARTMENTS
 from tests.security.world import ROLES, STAFF_ROLES, World, build_world
 
 Expect = dict[str, int]
@@ -75,7 +75,8 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("GET", "/api/v1/me/certificate"): Call(students_only(200, other_student=404)),
     ("GET", "/api/v1/me/certificate.png"): Call(students_only(200, other_student=404)),
     ("POST", "/api/v1/me/library-card/cancel"): Call(students_only(200)),
-    ("POST", "/api/v1/me/application"): Call(students_only(409, other_student=201)),
+    ("POST", "/api/v1/me/application"): Call(students_only(409, other_student=201),
+                                             body=lambda w, emulator: {"confirm": True}),
     ("GET", "/api/v1/me/subscriptions"): Call(students_only(200)),
     ("POST", "/api/v1/me/subscriptions"): Call(students_only(200), body=lambda w, _: {"accepted": ["item_passed"]}),
     ("GET", "/api/v1/me/notifications"): Call(students_only(200)),
@@ -87,14 +88,23 @@ MATRIX: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/admin/certificates/<serial>/revoke"): Call(
         staff_only(("admin",), 200), path=lambda w: f"/api/v1/admin/certificates/{w.serial}/revoke",
         body=lambda w, _: {"reason": "授权矩阵测试"}),
+    # After the revocation above: only administrators re-issue, and for them it was just revoked.
+    ("POST", "/api/v1/admin/certificates/<serial>/reissue"): Call(
+        staff_only(("admin",), 200), path=lambda w: f"/api/v1/admin/certificates/{w.serial}/reissue"),
     ("PUT", "/api/v1/departments/<department>/records/<student_no>"): Call(
         UNSIGNED, path=lambda w: f"/api/v1/departments/library/records/{w.a.student_no}",
         body=lambda w, _: {"owed_books": 3}),
     ("POST", "/api/v1/departments/<department>/records"): Call(
         UNSIGNED, path=lambda w: "/api/v1/departments/library/records",
         body=lambda w, _: {"records": [{"student_no": w.a.student_no, "owed_books": 3}]}),
+    # Signed-in devices: a student's own only; a handle that names none of theirs is 404.
+    ("GET", "/api/v1/me/sessions"): Call(students_only(200)),
+    ("DELETE", "/api/v1/me/sessions/<handle>"): Call(students_only(404),
+                                                     path=lambda w: "/api/v1/me/sessions/" + "0" * 24),
     # Unbinding ends the caller's sessions, so it goes last; staff without a WeChat binding get 404.
     ("DELETE", "/api/v1/me/binding"): Call(expect(404, anonymous=401, unbound=403, student=204, other_student=204)),
+    # Logging out ends the caller's token: after unbinding, the students' tokens were ended already.
+    ("DELETE", "/api/v1/me/session"): Call(expect(204, anonymous=401, student=401, other_student=401)),
 }
 
 
@@ -156,7 +166,7 @@ def test_a_department_key_writes_only_its_own_department(department, live, sessi
 def test_the_matrix_names_every_role():
     for key, call in MATRIX.items():
         assert set(call.expected) == set(ROLES), key
-    assert len(STAFF_ROLES) == 7
+    assert len(STAFF_ROLES) == 4 + len(DEPARTMENTS)  # admin, an operator per item, counter, viewer, secretary
 
 
 def test_a_body_over_the_upload_limit_is_a_documented_413(live, session, settings):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from server.emulators.testing import cas_login
-from tests.factories import make_batch, make_student
+from tests.factories import make_batch, make_student, sign_in_client
 
 TIMEOUT = 10
 
@@ -83,3 +83,28 @@ def test_every_kind_of_answer_carries_the_security_headers(live, path, overrides
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     if path.startswith("/api/"):
         assert headers["Cache-Control"] == "no-store"
+
+
+STAFF_PAGES = ["/console/students?q=2099", "/console/students/{student_no}", "/console/blocked/{item}",
+               "/console/blocked/{item}.csv", "/admin/progress/blocked", "/admin/progress/never-logged-in",
+               "/admin/audit", "/admin/certificates", "/console/certificates/LX2026-000001", "/console/staff",
+               "/counter", "/admin", "/console"]
+
+
+def test_staff_pages_with_personal_data_are_never_cached(app, session) -> None:
+    """Review F7: console, admin, counter and export answers (errors too) say no-store; shared PCs keep nothing."""
+    from tests.factories import ITEM_KEYS
+    from tests.web.conftest import csrf_for, make_staff
+
+    student = make_student(session, make_batch(session), student_no="2099000013")
+    session.commit()
+    client = app.test_client()
+    sign_in_client(client, app, staff_id=make_staff(session, "admin", "admin").id)
+    for page in STAFF_PAGES:
+        response = client.get(page.format(student_no=student.student_no, item=ITEM_KEYS[0]))
+        assert response.status_code < 500 and "/login" not in response.headers.get("Location", ""), page
+        assert response.headers.get("Cache-Control") == "no-store", page
+        response.close()  # a streamed export keeps its request's context until it is read or closed
+    scan = client.post("/counter", data={"qr_text": "v1.not-a-token", "csrf_token": csrf_for(app, client)})
+    assert scan.status_code < 500 and scan.headers.get("Cache-Control") == "no-store"
+    assert "no-store" not in client.get("/static/lixiao.css").headers.get("Cache-Control", "")  # no personal data

@@ -11,8 +11,8 @@ import requests
 
 from server.departments.credentials import create_key
 from server.identity.models import Staff
-from server.identity.wechat import SESSION_KEY_PREFIX
 from server.messaging.worker import Worker
+from server.platforms.wechat import SESSION_KEY_PREFIX
 from server.timeutil import utcnow
 from tests.departments.signing import signed
 from tests.factories import ALL_PASSED, make_batch, make_student, set_records
@@ -73,7 +73,8 @@ def test_a_whole_flow_logs_no_secret(app, live, emulator, session, settings, deb
                             headers=auth, timeout=TIMEOUT)
     assert consent.status_code == 200, consent.text
     emulator.set_quota("o-logs", settings.wx_template_certificate_issued, 1)  # WeChat's side of the consent
-    assert requests.post(f"{live.url}/api/v1/me/application", headers=auth, timeout=TIMEOUT).status_code == 201
+    assert requests.post(f"{live.url}/api/v1/me/application", headers=auth, json={"confirm": True},
+                         timeout=TIMEOUT).status_code == 201
     certificate = me(live.url, token, "/api/v1/me/certificate").json()
     # The push worker sends "certificate issued" as a subscribe message (access_token in the URL).
     state = app.extensions["lixiao"]

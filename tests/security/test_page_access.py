@@ -17,7 +17,7 @@ import requests
 
 from server.clearance.models import Batch
 from tests.certificates.conftest import browser_cookie
-from tests.factories import make_student
+from tests.factories import ITEM_KEYS, make_student
 from tests.security.test_authorization import api_endpoints
 from tests.security.test_csrf import snapshot
 from tests.security.world import ROLES, World, build_world
@@ -50,9 +50,16 @@ def admin_area(allowed: tuple[str, ...]) -> Expected:
 
 
 STUDENT_AREA = expect(LOGIN, student=OK, other_student=OK)  # staff have no student pages: log in as one
-ALL_STAFF = ("admin", "operator_library", "operator_archives", "operator_apartment", "operator_finance", "counter",
-             "viewer")
-OPERATORS = ("operator_library", "operator_archives", "operator_apartment", "operator_finance")
+OPERATORS = tuple(f"operator_{key}" for key in ITEM_KEYS)
+ALL_STAFF = ("admin", *OPERATORS, "counter", "viewer", "secretary")
+COLLEGE_ON = "college" in ITEM_KEYS
+
+
+def college_form() -> Expected:
+    """A form of the college item: its secretary's and operators' when it is on; a 404 for staff when it is off."""
+    if COLLEGE_ON:
+        return staff(("admin", "operator_college", "secretary"), **CONSOLE_FORM)
+    return expect(404, **dict.fromkeys(NOBODY, 401), **dict.fromkeys(STUDENTS, 403))
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ GET = {
     "/login": Route(expect(AWAY)),
     "/login/callback": Route(expect(400)),  # no state of this browser: the link has expired
     "/logout": Route(expect(200)),  # asks first; the POST logs out
+    "/lang/<code>": Route(expect(302), path=lambda w: "/lang/en"),  # the language switch, for everyone: back home
     "/wecom/login": Route(expect(AWAY)),
     "/wecom/callback": Route(expect(400)),
     "/bind/cas": Route(expect(401)),  # needs the mini-program's token
@@ -79,8 +87,9 @@ GET = {
     "/metrics": Route(expect(200)),  # likewise
     "/counter": Route(staff(("counter", "admin"))),
     "/console/": Route(staff(ALL_STAFF)),
-    "/console/students": Route(staff(("admin", *OPERATORS, "viewer")), path=lambda w: "/console/students?q=TS"),
-    "/console/students/<student_no>": Route(staff(("admin", *OPERATORS, "viewer")),
+    "/console/students": Route(staff(("admin", *OPERATORS, "viewer", "secretary")),
+                               path=lambda w: "/console/students?q=TS"),
+    "/console/students/<student_no>": Route(staff(("admin", *OPERATORS, "viewer", "secretary")),
                                             path=lambda w: f"/console/students/{w.a.student_no}"),
     "/console/blocked/<key>": Route(staff(("admin", "operator_library", "viewer")),
                                     path=lambda w: "/console/blocked/library"),
@@ -94,6 +103,7 @@ GET = {
     "/me/applications": Route(STUDENT_AREA),
     "/me/certificate": Route(STUDENT_AREA),
     "/me/notifications": Route(STUDENT_AREA),
+    "/me/devices": Route(STUDENT_AREA),
     "/me/submit": Route(STUDENT_AREA),
     "/me/library-card/cancel": Route(STUDENT_AREA),
     "/admin": Route(admin_area(("admin", "viewer"))),
@@ -105,9 +115,14 @@ GET = {
     "/admin/exports/students.<fmt>": Route(admin_area(("admin", "viewer")), path=lambda w: (
         "/admin/exports/students.csv")),
     "/admin/audit": Route(admin_area(("admin",))),
+    "/admin/pushes": Route(admin_area(("admin",))),
     "/admin/certificates": Route(admin_area(("admin",))),
     "/admin/batches": Route(admin_area(("admin",))),
     "/admin/batches/<int:batch_id>": Route(admin_area(("admin",)), path=lambda w: f"/admin/batches/{w.a.batch_id}"),
+    # The service account is off here (no LIXIAO_SA_APPID); tests/messaging/test_service_account_callback.py
+    # covers both with it on.
+    "/wx/service-account/callback": Route(expect(404)),
+    "/wx/service-account/link": Route(expect(404)),
 }
 
 CONSOLE_FORM = dict(nobody=401)  # a form posted without signing in: 401, there is no page to come back to
@@ -116,6 +131,8 @@ POST = {
     "/counter/handover": Route(staff(("counter", "admin")), form={"serial": "SERIAL", "items": "diploma"}),
     "/console/certificates/<serial>/revoke": Route(staff(("admin",)), path=lambda w: (
         f"/console/certificates/{w.serial}/revoke"), form={"reason": "权限矩阵测试"}),
+    "/console/certificates/<serial>/reissue": Route(staff(("admin",)), path=lambda w: (
+        f"/console/certificates/{w.serial}/reissue"), form={"confirm": "yes"}),
     "/console/students/<student_no>/apartment/move-out": Route(
         staff(("admin", "operator_apartment"), **CONSOLE_FORM), path=lambda w: (
             f"/console/students/{w.a.student_no}/apartment/move-out"), form={"move_out_date": "2027-06-20"}),
@@ -131,16 +148,25 @@ POST = {
     "/console/students/<student_no>/library": Route(
         staff(("admin", "operator_library"), **CONSOLE_FORM),
         path=lambda w: f"/console/students/{w.a.student_no}/library", form={"owed_books": "1"}),
+    "/console/students/<student_no>/college/sign-off": Route(
+        college_form(), path=lambda w: f"/console/students/{w.a.student_no}/college/sign-off", form={"note": "矩阵"}),
+    "/console/students/<student_no>/college/owed": Route(
+        college_form(), path=lambda w: f"/console/students/{w.a.student_no}/college/owed", form={"owed": "钥匙"}),
     "/console/staff": Route(staff(("admin",), **CONSOLE_FORM), form={"username": "matrix-new", "role": "viewer",
                                                                        "college": "矩阵学院"}),
     "/console/staff/<int:staff_id>": Route(staff(("admin",), **CONSOLE_FORM),
                                            path=lambda w: f"/console/staff/{w.staff['viewer'].id}",
                                            form={"role": "viewer", "college": "矩阵学院", "active": "1"}),
+    "/console/staff/<int:staff_id>/sessions/end": Route(staff(("admin",), **CONSOLE_FORM),
+                                                         path=lambda w: f"/console/staff/{w.staff['viewer'].id}"
+                                                                        "/sessions/end"),
     "/console/imports": Route(staff(("admin", *OPERATORS), **CONSOLE_FORM), form={"kind": "library"}),
     "/console/imports/<token>/apply": Route(staff(("admin", *OPERATORS), **CONSOLE_FORM),
                                             path=lambda w: "/console/imports/no-such-import/apply"),
     "/me/library-card/cancel": Route(STUDENT_AREA, form={"confirm": "1"}),
     "/me/submit": Route(STUDENT_AREA, form={"confirm": "1"}),
+    "/me/devices/<handle>/end": Route(STUDENT_AREA, path=lambda w: "/me/devices/" + "0" * 24 + "/end"),  # 404
+    "/me/devices/end-others": Route(STUDENT_AREA),
     "/admin/batches": Route(admin_area(("admin",)), form={"name": "矩阵批次", "opens_at": "2027-01-01",
                                                           "closes_at": "2027-12-31"}),
     "/admin/batches/<int:batch_id>": Route(admin_area(("admin",)), path=lambda w: f"/admin/batches/{w.a.batch_id}",
@@ -150,7 +176,9 @@ POST = {
         f"/admin/batches/{w.a.batch_id}/close"), form={"confirm": "1"}),
     "/admin/batches/<int:batch_id>/reopen": Route(admin_area(("admin",)), path=lambda w: (
         f"/admin/batches/{w.a.batch_id}/reopen")),
+    "/admin/pushes/resend": Route(admin_area(("admin",)), form={"id": "999999"}),
     "/logout": Route(expect(AWAY)),
+    "/wx/service-account/callback": Route(expect(404)),  # off here; signed by WeChat, not by a CSRF token
 }
 
 

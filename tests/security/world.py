@@ -13,11 +13,12 @@ from server.clearance.models import Student
 from server.departments.credentials import IssuedKey, create_key
 from server.identity.models import Staff, WechatBinding
 from server.identity.tokens import issue_token
-from server.settings import DEPARTMENTS, Settings
+from server.settings import Settings
 from server.timeutil import utcnow
+from tests.factories import ITEM_KEYS as DEPARTMENTS
 from tests.factories import cleared_student, make_batch
 
-STAFF_ROLES = ("admin", *(f"operator_{d}" for d in DEPARTMENTS), "counter", "viewer")
+STAFF_ROLES = ("admin", *(f"operator_{d}" for d in DEPARTMENTS), "counter", "viewer", "secretary")
 # Who calls: nobody, a WeChat user not yet bound, the student who owns the data, another student, every staff role.
 ROLES = ("anonymous", "unbound", "student", "other_student", *STAFF_ROLES)
 COLLEGE = "计算机科学与技术学院"
@@ -59,7 +60,8 @@ def make_staff_member(session: Session, role: str) -> Staff:
         staff = Staff(username=f"{department}{n}", name=f"{department} operator", role="operator",
                       department=department)
     else:
-        staff = Staff(username=f"{role}{n}", name=role, role=role, college=COLLEGE if role == "viewer" else None)
+        staff = Staff(username=f"{role}{n}", name=role, role=role,
+                      college=COLLEGE if role in ("viewer", "secretary") else None)
     session.add(staff)
     session.flush()
     return staff
@@ -87,7 +89,8 @@ def build_world(session: Session, settings: Settings, base_url: str) -> World:
     keys = {d: create_key(session, settings.secret_key, d, now=now) for d in DEPARTMENTS}
     session.commit()
     world = World(a=a, b=b, staff=staff, tokens=tokens, keys=keys)
-    submitted = requests.post(f"{base_url}/api/v1/me/application", headers=world.headers("student"), timeout=20)
+    submitted = requests.post(f"{base_url}/api/v1/me/application", headers=world.headers("student"),
+                              json={"confirm": True}, timeout=20)
     assert submitted.status_code == 201, submitted.text
     certificate = requests.get(f"{base_url}/api/v1/me/certificate", headers=world.headers("student"),
                                timeout=20).json()

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from server.app import create_app
-from server.clearance.models import LibraryRecord, Transition
+from server.clearance.models import Transition
+from server.items.library import LibraryRecord
 from server.settings import DepartmentSettings
 from server.sources import refresh
 from server.sources.base import SourceUnavailable
@@ -112,7 +113,7 @@ def test_unknown_student_and_nonsense_answers_are_unavailable(session, settings,
     assert item["status"] == "unavailable" and item["reasons"][0]["code"] == "UNKNOWN_TO_SOURCE"
     library_service.records["HTTP000002"] = {"owed_books": "many"}
     item, _ = library_item(client)
-    assert item["status"] == "unavailable" and item["reasons"][0]["code"] == "SOURCE_FAILED"
+    assert item["status"] == "unavailable" and item["reasons"][0]["code"] == "SOURCE_ANSWER_UNUSABLE"
 
 
 def relaxed(application, settings, library_service) -> None:

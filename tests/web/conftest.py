@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from server.clearance.models import ItemState
 from server.identity.models import Staff
 from server.timeutil import utcnow
+from tests.factories import sign_in_client
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -47,14 +48,7 @@ def csrf_of(client, path: str) -> str:
 def signed_in(app):
     """`signed_in(student_id=…)` or `signed_in(staff_id=…)`: a test client with that browser session."""
     def make(*, student_id: int | None = None, staff_id: int | None = None, channel: str = "browser"):
-        client = app.test_client()
-        with client.session_transaction() as s:
-            if student_id is not None:
-                s["student_id"] = student_id
-            if staff_id is not None:
-                s["staff_id"] = staff_id
-            s["channel"] = channel
-        return client
+        return sign_in_client(app.test_client(), app, student_id=student_id, staff_id=staff_id, channel=channel)
 
     return make
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.audit import AuditEntry
 from server.clearance.models import Application, Batch
 from server.timeutil import SHANGHAI
-from tests.factories import cleared_student, make_batch
+from tests.factories import cleared_student, make_batch, sign_in_client
 from tests.web.conftest import csrf_for, csrf_of, make_staff
 
 
@@ -103,9 +103,7 @@ def test_set_window_close_early_and_reopen(app, session, admin_client):
     assert session.get(Batch, batch.id).closed_early_at is not None
     assert "已提前关闭" in admin_client.get(path).get_data(as_text=True)
 
-    pupil = app.test_client()
-    with pupil.session_transaction() as s:
-        s["student_id"] = student.id
+    pupil = sign_in_client(app.test_client(), app, student_id=student.id)
     refused = pupil.post("/me/submit", data={"csrf_token": csrf_for(app, pupil)})
     assert refused.status_code == 403 and "BATCH_CLOSED" in refused.get_data(as_text=True)
 

@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 
 from server.audit import AuditEntry
 from server.clearance.models import Application, Student
-from server.reports.exports import HEADER, safe_cell, write_students_export
+from server.reports.exports import header, safe_cell, write_students_export
 from server.timeutil import utcnow
-from tests.factories import make_batch, make_student
+from tests.factories import ITEMS, make_batch, make_student
 from tests.web.conftest import make_staff, set_states
 
 
@@ -42,13 +42,15 @@ def test_csv_rows(session, admin_client):
     assert response.is_streamed
     assert "attachment" in response.headers["Content-Disposition"]
     rows = _csv(response)
-    assert rows[0] == HEADER
+    assert rows[0] == header(ITEMS)
     assert [r[0] for r in rows[1:]] == ["E0001", "E0002"]
     first, second = rows[1], rows[2]
     assert first[1] == "'=cmd|' /C calc'!A0"  # a formula-looking name stays text
+    n = len(ITEMS)  # one status column per item, then submitted and logged in
     assert first[6:10] == ["通过 Passed", "未通过 Not passed", "暂不可查 Unavailable", "尚无结果 No result yet"]
-    assert first[10] == "" and first[11] == "否 no"
-    assert second[4] == "博士研究生 Doctoral" and second[10] and second[2] == "理学院"
+    assert first[10:6 + n] == ["尚无结果 No result yet"] * (n - 4)
+    assert first[6 + n] == "" and first[7 + n] == "否 no"
+    assert second[4] == "博士研究生 Doctoral" and second[6 + n] and second[2] == "理学院"
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "export.students")).one()
     assert entry.actor == "staff:admin" and entry.after == {"format": "csv", "college": None}
 
@@ -107,7 +109,7 @@ def test_a_streaming_export_does_not_block_writers(app, session, admin_client):
 def test_export_to_a_file_without_an_app(session, settings, tmp_path):
     batch = _cohort(session)
     out = tmp_path / "students.csv"
-    written = write_students_export(settings.database_url, out, batch_id=batch.id, college="理学院")
+    written = write_students_export(settings.database_url, out, ITEMS, batch_id=batch.id, college="理学院")
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert written == out.stat().st_size and [r[0] for r in rows] == [HEADER[0], "E0002"]
-    assert write_students_export(settings.database_url, tmp_path / "s.xlsx", fmt="xlsx") > 0
+    assert written == out.stat().st_size and [r[0] for r in rows] == [header(ITEMS)[0], "E0002"]
+    assert write_students_export(settings.database_url, tmp_path / "s.xlsx", ITEMS, fmt="xlsx") > 0

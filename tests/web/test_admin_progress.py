@@ -12,7 +12,7 @@ from server.clearance.models import Application, Student
 from server.identity.tokens import issue_token
 from server.reports import progress as reports
 from server.timeutil import utcnow
-from tests.factories import make_batch, make_student
+from tests.factories import ITEM_KEYS, make_batch, make_student
 from tests.web.conftest import make_staff, set_states
 
 ARTS, SCIENCE = "文学院", "理学院"
@@ -42,7 +42,7 @@ def cohort(session, settings):
 
 
 def test_counts_by_college_and_item(session, cohort):
-    table = reports.progress(session, cohort["batch"].id)
+    table = reports.progress(session, ITEM_KEYS, cohort["batch"].id)
     rows = {r.college: r for r in table.colleges}
     assert set(rows) == {ARTS, SCIENCE}
     arts = rows[ARTS]
@@ -53,7 +53,7 @@ def test_counts_by_college_and_item(session, cohort):
     assert (science.students, science.submitted, science.never_logged_in) == (3, 0, 2)
     assert science.items["archives"] == {"passed": 0, "not_passed": 1, "unavailable": 0, "none": 2}
     assert table.total.students == 8 and table.total.items["library"]["not_passed"] == 2
-    only_arts = reports.progress(session, cohort["batch"].id, ARTS)
+    only_arts = reports.progress(session, ITEM_KEYS, cohort["batch"].id, ARTS)
     assert [r.college for r in only_arts.colleges] == [ARTS] and only_arts.total.students == 5
 
 
@@ -70,7 +70,7 @@ def test_item_counts_are_one_grouped_query(session, cohort, settings):
         reports.item_status_counts(session, cohort["batch"].id)
         assert len(statements) == 1 and "GROUP BY" in statements[0]
         statements.clear()
-        reports.progress(session, cohort["batch"].id)
+        reports.progress(session, ITEM_KEYS, cohort["batch"].id)
         assert len(statements) == 2  # the grouped item counts, and the grouped per-college counts
     finally:
         event.remove(engine, "before_cursor_execute", listener)

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from server.audit import AuditEntry
 from server.certificates.models import Certificate
-from server.clearance.models import Application, Batch, LibraryRecord, Student
+from server.clearance.models import Application, Batch, Student
+from server.items.library import LibraryRecord
 from server.timeutil import utcnow
-from tests.factories import ALL_PASSED, cleared_student, make_batch, make_student, set_records
+from tests.factories import ALL_PASSED, ITEM_KEYS, cleared_student, make_batch, make_student, set_records
 from tests.web.conftest import csrf_for, csrf_of
 
 CANCELLABLE = {**ALL_PASSED, "library": {**ALL_PASSED["library"], "card_status": "active"}}
@@ -43,8 +44,13 @@ def test_items_show_status_reasons_next_steps_and_office_phone(session, signed_i
     assert "页面甲" in page and student.student_no in page
     for title in ("图书馆", "档案馆", "总务部公寓与物业中心", "财务资产部"):
         assert title in page
-    assert page.count("status-passed") >= 2 and page.count("status-not_passed") == 2
-    assert "尚有欠费 1200.00 元" in page and "¥1200.00 in arrears" in page
+    # Each item twice: its row in the summary at the top, and its card with the details.
+    assert page.count("status-passed") >= 4 and page.count("status-not_passed") == 4
+    assert "已通过 2 / 4 项" in page or "已通过 3 / 5 项" in page
+    # One language at a time: Chinese by default, English when the browser asks for it.
+    assert "尚有欠费 1200.00 元" in page and "¥1200.00 in arrears" not in page
+    english = text(signed_in(student_id=student.id).get("/me", headers={"Accept-Language": "en-US,en;q=0.9"}))
+    assert "¥1200.00 in arrears" in english and "尚有欠费" not in english and '<html lang="en">' in english
     assert "请本人到档案馆 101 室线下提交论文" in page
     assert 'href="tel:0516-00000000"' in page
     assert 'href="/me/submit"' not in page  # blocked: no submit button
@@ -66,14 +72,14 @@ def test_cancel_card_needs_confirmation_then_cancels_and_audits(session, signed_
     client = signed_in(student_id=student.id)
     assert 'href="/me/library-card/cancel"' in text(client.get("/me"))
     form = client.get("/me/library-card/cancel")
-    assert "注销后不可恢复" in text(form) and "cannot be undone" in text(form)
+    assert "注销后不可恢复" in text(form) and "cannot be undone" not in text(form)
     token = csrf_of(client, "/me/library-card/cancel")
     unconfirmed = client.post("/me/library-card/cancel", data={"csrf_token": token})
     assert unconfirmed.status_code == 400 and "请确认注销借书证" in text(unconfirmed)
     fresh(session)
     assert session.scalars(select(LibraryRecord.card_status)).one() == "active"
     done = client.post("/me/library-card/cancel", data={"csrf_token": token, "confirm": "yes"})
-    assert done.status_code == 302 and done.headers["Location"] == "/me#item-library"
+    assert done.status_code == 302 and done.headers["Location"] == "/me"
     fresh(session)
     assert session.scalars(select(LibraryRecord.card_status)).one() == "cancelled"
     assert session.scalar(select(func.count()).where(AuditEntry.action == "library_card.cancel")) == 1
@@ -141,7 +147,7 @@ def test_submit_once_with_confirmation(session, signed_in):
     client = signed_in(student_id=student.id, channel="wecom")
     assert 'href="/me/submit"' in text(client.get("/me"))
     form = text(client.get("/me/submit"))
-    assert "只能提交一次" in form and "only once" in form
+    assert "只能提交一次" in form and "only once" not in form
     token = csrf_of(client, "/me/submit")
     done = client.post("/me/submit", data={"csrf_token": token})
     assert done.status_code == 302 and done.headers["Location"] == "/me/certificate"
@@ -152,7 +158,7 @@ def test_submit_once_with_confirmation(session, signed_in):
     assert session.scalar(select(func.count()).select_from(Application)) == 1
     listed = text(client.get("/me/applications"))
     assert "六月批次" in listed and "企业微信" in listed
-    assert listed.count("status-passed") == 5  # four items and the certificate's "valid"
+    assert listed.count("status-passed") == len(ITEM_KEYS) + 1  # every item and the certificate's "valid"
     assert "已提交" in text(client.get("/me"))
     certificate = client.get("/me/certificate")
     page = text(certificate)
@@ -170,3 +176,17 @@ def test_before_submission_there_is_no_certificate_yet(session, signed_in):
     response = client.get("/me/certificate")
     assert response.status_code == 200 and "还没有离校证明" in text(response) and "<svg" not in text(response)
     assert "暂无消息" in text(client.get("/me/notifications"))
+
+
+def test_the_language_switch_is_visible_and_remembered(session, signed_in):
+    student = make_student(session, make_batch(session))
+    set_records(session, student, ALL_PASSED)
+    session.commit()
+    client = signed_in(student_id=student.id)
+    page = text(client.get("/me"))
+    assert '<html lang="zh-CN">' in page and 'href="/lang/en"' in page  # the switch, on every page
+    switched = client.get("/lang/en", headers={"Referer": "http://localhost/me"})
+    assert switched.status_code == 302 and switched.headers["Location"] == "/me"
+    english = text(client.get("/me"))  # the cookie remembers it, whatever the browser asks for
+    assert '<html lang="en">' in english and "My clearance" in english and "我的离校" not in english
+    assert client.get("/lang/en?next=//evil.example").headers["Location"] == "/"  # only local paths

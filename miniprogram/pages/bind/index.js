@@ -30,6 +30,9 @@ Component({
         this.setData({ busy: false, message: errors.messageOf(err) })
       }
     },
+    openPrivacy() {
+      wx.navigateTo({ url: '/pages/privacy/index' })
+    },
     async recheck() {
       this.openedSignIn = false
       this.setData({ busy: true, message: i18n.t('bind.checking') })

@@ -3,6 +3,7 @@ const i18n = require('../../i18n/index')
 const certificate = require('../../services/certificate')
 const { loadInto } = require('../../utils/page')
 const { certificateView } = require('../../utils/present/certificate')
+const privacy = require('../../utils/privacy')
 const ui = require('../../utils/ui')
 
 const NO_CERTIFICATE = ['CERTIFICATE_NOT_FOUND', 'NOT_FOUND']
@@ -28,7 +29,11 @@ Component({
       this.setData({ qrFailed: true })
     },
     copyLink() {
-      wx.setClipboardData({ data: this.data.view.verifyUrl })
+      // WeChat confirms a copy itself; a refusal (privacy guide not agreed, or not declared) must be visible.
+      wx.setClipboardData({
+        data: this.data.view.verifyUrl,
+        fail: (err) => ui.toast(i18n.t(privacy.isPrivacyRefusal(err) ? 'privacy.clipboard_failed' : 'privacy.copy_failed')),
+      })
     },
   },
 })

@@ -2,6 +2,7 @@
 const i18n = require('../../i18n/index')
 const counter = require('../../services/counter')
 const auth = require('../../utils/auth')
+const privacy = require('../../utils/privacy')
 const session = require('../../utils/session')
 const { verifyView, handoverOptions } = require('../../utils/present/counter')
 const ui = require('../../utils/ui')
@@ -18,7 +19,9 @@ Component({
       try {
         text = await ui.scanQr()
       } catch (err) {
-        return // the staff member closed the scanner
+        // Closing the scanner is no error; a refusal (privacy guide, camera permission) must be visible.
+        if (!privacy.isCancel(err)) ui.toast(i18n.t('privacy.camera_failed'))
+        return
       }
       await this.verify(text)
     },

@@ -1,4 +1,4 @@
-// Basic information, the four items, and the way to submit or to the certificate.
+// Basic information, the items, and the way to submit or to the certificate.
 const i18n = require('../../i18n/index')
 const clearance = require('../../services/clearance')
 const auth = require('../../utils/auth')

@@ -1,8 +1,9 @@
-// One item in full: every field, why it has not passed, what to do, where to go and whom to call.
+// One item in full: every row, why it has not passed, what to do, where to go, whom to call, and what the student
+// can do about it (each action the ITEM offers: confirm, send, show the item as it is afterwards).
 const i18n = require('../../i18n/index')
 const clearance = require('../../services/clearance')
 const { loadInto } = require('../../utils/page')
-const { itemDetail, itemFromClearance, cancelFailureText } = require('../../utils/present/item')
+const { itemDetail, itemFromClearance, actionFailureText } = require('../../utils/present/item')
 const ui = require('../../utils/ui')
 
 Component({
@@ -24,18 +25,24 @@ Component({
       const dept = this.data.view && this.data.view.department
       if (dept && dept.phone) wx.makePhoneCall({ phoneNumber: dept.phone })
     },
-    async cancelCard() {
-      const ok = await ui.confirm(i18n.t('item.cancel_card_confirm_title'), i18n.t('item.cancel_card_confirm'))
+    onAction(e) {
+      const key = e && e.currentTarget && e.currentTarget.dataset.key
+      return this.act(key)
+    },
+    async act(key) {
+      const action = ((this.data.view && this.data.view.actions) || []).find((a) => a.key === key)
+      if (!action) return
+      const ok = await ui.confirm(action.confirm, action.warning)
       if (!ok) return
       this.setData({ busy: true })
       try {
-        const item = await clearance.cancelLibraryCard()
+        const item = await clearance.runAction(action)
         this.setData({ busy: false, view: itemDetail(item) })
-        ui.toast(i18n.t('item.cancel_card_done'), 'success')
+        ui.toast(action.done, 'success')
       } catch (err) {
         this.setData({ busy: false })
         if (ui.redirectIfUnbound(err)) return
-        await ui.alert(cancelFailureText(err, this.data.view))
+        await ui.alert(actionFailureText(err, this.data.view))
         await this.load()
       }
     },

@@ -17,6 +17,11 @@ Component({
       await this.load()
       wx.stopPullDownRefresh()
     },
+    // A notification opens the page it talks about (the same page its subscribe message opens).
+    open(event) {
+      const page = event.currentTarget.dataset.page
+      if (page) wx.navigateTo({ url: '/' + page })
+    },
     load() {
       return loadInto(this, notifications.fetchNotifications, (list) => list.map(notificationView), { key: 'list' })
     },

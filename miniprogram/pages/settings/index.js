@@ -47,6 +47,9 @@ Component({
         ui.showError(err)
       }
     },
+    openPrivacy() {
+      wx.navigateTo({ url: '/pages/privacy/index' })
+    },
     onDevOpenidInput(e) {
       this.setData({ devOpenid: e.detail.value })
     },

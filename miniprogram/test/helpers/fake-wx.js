@@ -40,13 +40,32 @@ function createServer() {
 
 /**
  * Installs a fresh fake `wx` as the global and returns its controls.
- * options: language ('zh_CN'|'en'), envVersion, storage (initial), modalConfirm (bool), scanResult, subscribeResult.
+ * options: language ('zh_CN'|'en'), envVersion, storage (initial), modalConfirm (bool), scanResult, subscribeResult,
+ *   privacy ('agreed' | 'ask': privacy-scoped calls first go through wx.onNeedPrivacyAuthorization, as WeChat does
+ *   until the user agrees), clipboardFail / scanFail (an errMsg the call fails with).
  */
 function installWx(options) {
   const opts = Object.assign({ language: 'zh_CN', envVersion: 'develop', modalConfirm: true }, options)
   const storage = Object.assign({}, opts.storage)
   const server = createServer()
-  const log = { modals: [], toasts: [], navigations: [], calls: [], clipboard: [], titles: [], stopRefresh: 0, logins: 0 }
+  const log = { modals: [], toasts: [], navigations: [], calls: [], clipboard: [], titles: [], stopRefresh: 0, logins: 0,
+    privacyHandlers: [], privacyAsked: [], privacyContract: 0 }
+  let privacyAgreed = opts.privacy !== 'ask'
+  // WeChat holds a privacy-scoped call until the app's onNeedPrivacyAuthorization handler resolves it.
+  function guarded(api, o, run) {
+    if (privacyAgreed) return run()
+    const handler = log.privacyHandlers[log.privacyHandlers.length - 1]
+    const refuse = () => o.fail && o.fail({ errMsg: api + ':fail privacy permission is not authorized' })
+    if (!handler) return setTimeout(refuse, 0)
+    log.privacyAsked.push(api)
+    handler((res) => {
+      if (res && res.event === 'agree' && res.buttonId) {
+        privacyAgreed = true
+        setTimeout(run, 0)
+      } else setTimeout(refuse, 0)
+    }, { referrer: api })
+    return undefined
+  }
   const fake = Object.assign({}, SIMULATE_WX, {
     getStorageSync: (key) => (key in storage ? storage[key] : ''),
     setStorageSync: (key, value) => {
@@ -88,13 +107,22 @@ function installWx(options) {
     redirectTo: (o) => log.navigations.push({ type: 'redirectTo', url: o.url }),
     reLaunch: (o) => log.navigations.push({ type: 'reLaunch', url: o.url }),
     makePhoneCall: (o) => log.calls.push(o.phoneNumber),
-    setClipboardData: (o) => log.clipboard.push(o.data),
+    setClipboardData: (o) => guarded('setClipboardData', o, () => {
+      if (opts.clipboardFail) return o.fail && o.fail({ errMsg: opts.clipboardFail })
+      log.clipboard.push(o.data)
+      return o.success && o.success({ errMsg: 'setClipboardData:ok' })
+    }),
     scanCode: (o) => {
       log.scanOptions = o
-      setTimeout(() => {
-        if (opts.scanResult) o.success({ result: opts.scanResult, scanType: 'QR_CODE', errMsg: 'scanCode:ok' })
+      guarded('scanCode', o, () => setTimeout(() => {
+        if (opts.scanFail) o.fail({ errMsg: opts.scanFail })
+        else if (opts.scanResult) o.success({ result: opts.scanResult, scanType: 'QR_CODE', errMsg: 'scanCode:ok' })
         else o.fail({ errMsg: 'scanCode:fail cancel' })
-      }, 0)
+      }, 0))
+    },
+    onNeedPrivacyAuthorization: (handler) => log.privacyHandlers.push(handler),
+    openPrivacyContract: () => {
+      log.privacyContract += 1
     },
     requestSubscribeMessage: (o) => {
       log.subscribeRequest = o.tmplIds

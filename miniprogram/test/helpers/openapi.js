@@ -13,14 +13,9 @@ function walk(node, visit) {
 function collect(doc) {
   const properties = new Set()
   const enumValues = new Set()
-  let freeFormDetails = false
   walk(doc, (node) => {
     if (node.properties && typeof node.properties === 'object' && !Array.isArray(node.properties)) {
       Object.keys(node.properties).forEach((name) => properties.add(name))
-      const details = node.properties.details
-      if (details && !details.properties && !details.$ref && !details.anyOf && !details.oneOf && !details.allOf) {
-        freeFormDetails = true
-      }
     }
     if (Array.isArray(node.enum)) node.enum.forEach((v) => enumValues.add(v))
     if (Object.prototype.hasOwnProperty.call(node, 'const') && typeof node.const !== 'object') enumValues.add(node.const)
@@ -28,7 +23,7 @@ function collect(doc) {
   const schemas = (doc.components && doc.components.schemas) || {}
   const errorCodeSchema = schemas.ErrorCode
   const errorCodes = errorCodeSchema && Array.isArray(errorCodeSchema.enum) ? new Set(errorCodeSchema.enum) : null
-  return { properties, enumValues, errorCodes, freeFormDetails }
+  return { properties, enumValues, errorCodes }
 }
 
 // "/api/v1/me/clearance" may be listed as is or relative to a server URL such as "/api/v1".
@@ -66,20 +61,10 @@ function missingValues(found, groups) {
   return out
 }
 
-// ITEM.details documented only as a free-form object (no detail field visible anywhere): its fields
-// cannot be checked, so they are reported as warnings; once any is documented, all are required.
-function detailsUnchecked(found, contract) {
-  const names = Object.values(contract.DETAIL_FIELDS).flat().filter((n) => !Object.values(contract.FIELDS).flat().includes(n))
-  return found.freeFormDetails && !names.some((n) => found.properties.has(n))
-}
-
 // Everything in the contract module that the document does not have, as readable lines.
 function problems(doc, contract) {
   const found = collect(doc)
   const out = missingFields(found, contract.FIELDS).concat(missingValues(found, contract.ENUMS))
-  if (!detailsUnchecked(found, contract)) {
-    out.push(...missingFields(found, contract.DETAIL_FIELDS), ...missingValues(found, contract.DETAIL_ENUMS))
-  }
   const codes = found.errorCodes || found.enumValues
   const where = found.errorCodes ? 'components.schemas.ErrorCode.enum' : 'any enum (no ErrorCode schema)'
   for (const code of Object.keys(contract.ERROR_CODES)) {
@@ -91,13 +76,6 @@ function problems(doc, contract) {
   return out
 }
 
-// What could not be checked because ITEM.details is free-form in the document.
-function warnings(doc, contract) {
-  const found = collect(doc)
-  if (!detailsUnchecked(found, contract)) return []
-  return missingFields(found, contract.DETAIL_FIELDS).concat(missingValues(found, contract.DETAIL_ENUMS))
-}
-
 // Server error codes the app has no own text for (it still shows the server's message for them).
 function unknownServerCodes(doc, contract) {
   const found = collect(doc)
@@ -105,4 +83,4 @@ function unknownServerCodes(doc, contract) {
   return [...found.errorCodes].filter((code) => !Object.prototype.hasOwnProperty.call(contract.ERROR_CODES, code))
 }
 
-module.exports = { collect, problems, warnings, hasOperation, unknownServerCodes }
+module.exports = { collect, problems, hasOperation, unknownServerCodes }

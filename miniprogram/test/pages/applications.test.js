@@ -23,7 +23,7 @@ test('lists each submission with its item snapshot and certificate', async () =>
   setup({ statusCode: 200, data: { applications: [api.application({ certificate: { serial: 'LX2027-000031', status: 'revoked' } })] } })
   const page = await openList()
   expect(texts(page, '.applications__entry .section-title')).toEqual(['2027 年 6 月毕业生'])
-  expect(texts(page, '.applications__item')).toEqual(['图书馆通过', '档案馆通过', '公寓与物业中心通过', '财务资产部通过'])
+  expect(texts(page, '.applications__item')).toEqual(['图书馆通过', '档案馆通过', '总务部公寓与物业中心通过', '财务资产部通过'])
   expect(texts(page, '.applications__certificate')).toEqual(['离校证明 LX2027-000031已撤销'])
   expect(allText(page)).toContain('提交时间2027-06-02 09:00')
   expect(allText(page)).toContain('个人中心 → 已办事项')

@@ -46,11 +46,43 @@ test('valid: status, serial, issue time, QR from qr_text, printing steps, copyab
   expect(page.querySelector('.certificate__revoked')).toBeFalsy()
 })
 
-test('revoked: says so with the reason', async () => {
-  setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: '档案信息有误，已重新办理' }) })
+test('revoked: no QR and nothing to show or print; why, and what to do, as the web page says', async () => {
+  setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: '档案信息有误，已重新办理',
+    revoked_at: '2027-06-05T02:00:00+00:00' }) })
+  const canvases = canvas2d()
   const page = await openCertificate()
   expect(text(page, '.certificate__status')).toBe('已撤销')
+  expect(text(page, '.certificate__revoked-title')).toBe('本证明已撤销，不能再用于办理离校。')
   expect(text(page, '.certificate__revoked')).toBe('撤销原因：档案信息有误，已重新办理')
+  expect(text(page, '.certificate__what-to-do')).toBe(
+    '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。')
+  expect(page.querySelector('.certificate__qr')).toBeFalsy()
+  expect(page.querySelector('.certificate__qr-failed')).toBeFalsy()
+  expect(canvases).toHaveLength(0)
+  expect(allText(page)).not.toContain('出示')
+  expect(page.querySelector('.certificate__print')).toBeFalsy()
+  expect(text(page, '.certificate__serial')).toBe('LX2027-000031')
+})
+
+test('revoked without a reason given: no empty "reason" line, still what to do', async () => {
+  setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: null }) })
+  const page = await openCertificate()
+  expect(page.querySelector('.certificate__revoked')).toBeFalsy()
+  expect(text(page, '.certificate__what-to-do')).toMatch(/^怎么办：/)
+  expect(page.querySelector('.certificate__qr')).toBeFalsy()
+})
+
+test('a re-issued certificate is simply the valid one the server answers with', async () => {
+  setup({ statusCode: 200, data: api.certificate({ serial: 'LX2027-000032', replaces: 'LX2027-000031',
+    qr_text: 'http://127.0.0.1:8000/verify/LX2027-000032', verify_url: 'http://127.0.0.1:8000/verify/LX2027-000032' }) })
+  const canvases = canvas2d()
+  const page = await openCertificate()
+  expect(text(page, '.certificate__status')).toBe('有效')
+  expect(text(page, '.certificate__serial')).toBe('LX2027-000032')
+  const canvas = canvases[canvases.length - 1]
+  expect(jsQR(canvas.data, canvas.width, canvas.height).data).toBe('http://127.0.0.1:8000/verify/LX2027-000032')
+  expect(page.querySelector('.certificate__revoked-card')).toBeFalsy()
+  expect(allText(page)).toContain('到窗口办理时出示此二维码')
 })
 
 test('handed over: lists what was collected, by whom and when', async () => {
@@ -69,6 +101,20 @@ test('handed over: lists what was collected, by whom and when', async () => {
   expect(texts(page, '.certificate__handover')).toEqual(['毕业证书counter · 2027-06-20 09:00', '学位证书counter · 2027-06-20 09:00'])
 })
 
+test('a hand-over the app has no words for is named by the server, never by its code', async () => {
+  setup({
+    statusCode: 200,
+    data: api.certificate({
+      status: 'handed_over',
+      handed_over: [{ item: 'party_transfer', title: '党组织关系转接', title_en: 'Party membership transfer',
+        by: '王老师', by_username: 'counter', at: '2027-06-20T01:00:00+00:00' }],
+    }),
+  })
+  const page = await openCertificate()
+  expect(texts(page, '.certificate__handover')).toEqual(['党组织关系转接王老师 · 2027-06-20 09:00'])
+  expect(allText(page)).not.toContain('party_transfer')
+})
+
 test('handed_over given as one object is understood too', async () => {
   setup({ statusCode: 200, data: api.certificate({ status: 'handed_over', handed_over: { items: ['archive_transfer'], by: 'counter', at: '2027-06-21T02:00:00+00:00' } }) })
   const page = await openCertificate()
@@ -84,7 +130,7 @@ test('if the canvas cannot draw, the serial number is offered instead', async ()
 test.each(['CERTIFICATE_NOT_FOUND', 'NOT_FOUND'])('%s: the "no certificate yet" empty state', async (code) => {
   setup({ statusCode: 404, data: api.error(code, '没有离校证明', 'No certificate') })
   const page = await openCertificate()
-  expect(allText(page)).toContain('还没有离校证明。四个事项全部通过并提交离校申请后即可获得。')
+  expect(allText(page)).toContain('还没有离校证明。全部事项通过并提交离校申请后即可获得。')
   expect(allText(page)).not.toContain('重试')
 })
 
@@ -101,5 +147,14 @@ test('English', async () => {
   const page = await openCertificate()
   expect(text(page, '.certificate__status')).toBe('Revoked')
   expect(text(page, '.certificate__revoked')).toBe('Reason: issued in error')
+  expect(text(page, '.certificate__revoked-title')).toBe('This certificate has been revoked and can no longer be used.')
+  expect(text(page, '.certificate__what-to-do')).toBe('What to do: contact the graduate school; once they have '
+    + 'checked, an administrator issues a new certificate, which then shows on this page.')
+  expect(allText(page)).not.toContain('Printing on a PC')
+})
+
+test('English: a valid certificate has its printing steps', async () => {
+  setup({ statusCode: 200, data: api.certificate() }, { language: 'en' })
+  const page = await openCertificate()
   expect(allText(page)).toContain('Printing on a PC')
 })

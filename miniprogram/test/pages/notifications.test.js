@@ -3,7 +3,8 @@ const { installWx, restoreWx, settle } = require('../helpers/fake-wx')
 const { renderPage, texts, allText } = require('../helpers/render')
 
 const TEMPLATES = [
-  { key: 'item_passed', template_id: 'TPL-ITEM-PASSED', title: '离校事项通过通知', title_en: 'Item passed', remaining: 0 },
+  { key: 'item_passed', template_id: 'TPL-ITEM-PASSED', title: '离校事项通过通知', title_en: 'Item passed', remaining: 0,
+    purpose: '每有一个离校事项通过，通知你一次', purpose_en: 'One message each time an item passes' },
   { key: 'all_passed', template_id: 'TPL-ALL-PASSED', title: '可以提交离校申请', title_en: 'Ready to submit', remaining: 1 },
 ]
 
@@ -19,6 +20,8 @@ function note(id, pushed, reason, extra) {
       created_at: '2027-06-03T04:05:00+00:00',
       pushed,
       not_pushed_reason: reason,
+      page: 'pages/home/index',
+      link: '/me',
     },
     extra,
   )
@@ -69,6 +72,15 @@ test('every notification says whether it reached WeChat, and if not, why', async
   expect(texts(page, '.notifications__body')[0]).toBe('你的图书馆离校事项已通过。')
 })
 
+test('a notification opens the page it talks about', async () => {
+  setup()
+  const page = await openPage()
+  expect(texts(page, '.notifications__open')[0]).toBe('查看 ›')
+  page.querySelectorAll('.notifications__entry')[0].dispatchEvent('tap')
+  await settle()
+  expect(fake.log.navigations).toEqual([{ type: 'navigateTo', url: '/pages/home/index' }])
+})
+
 test('English titles and bodies', async () => {
   setup({ language: 'en' })
   const page = await openPage()
@@ -98,6 +110,8 @@ describe('subscribe prompt', () => {
     const page = await openPage()
     const panel = panelOf(page)
     expect(texts(panel, '.subscribe__template')).toEqual(['离校事项通过通知剩余 0 次', '可以提交离校申请剩余 1 次'])
+    expect(texts(panel, '.subscribe__purpose')).toEqual(['每有一个离校事项通过，通知你一次'])
+    expect(texts(panel, '.subscribe__button')).toEqual(['允许通知'])  // one group: one plain button
     panel.querySelector('.subscribe__button').dispatchEvent('tap')
     await settle()
     expect(fake.log.subscribeRequest).toEqual(['TPL-ITEM-PASSED', 'TPL-ALL-PASSED'])
@@ -133,13 +147,35 @@ describe('subscribe prompt', () => {
     expect(texts(panelOf(page), '.subscribe__message')).toEqual(['无法打开通知授权，请在微信“设置 → 通知”中允许订阅消息。'])
   })
 
-  test('at most three templates are asked for in one prompt', async () => {
-    const many = [1, 2, 3, 4].map((n) => ({ key: 'k' + n, template_id: 'T' + n, title: 't' + n, title_en: 't' + n, remaining: 0 }))
+  test('every template can be asked for: groups of at most three, one tap each, each saying what it is for', async () => {
+    const many = [1, 2, 3, 4, 5].map((n) => ({ key: 'k' + n, template_id: 'T' + n, title: 't' + n, title_en: 't' + n,
+      purpose: '用途' + n, purpose_en: 'for ' + n, remaining: 0 }))
     setup({ subscribeResult: {} }, { templates: { statusCode: 200, data: { templates: many } } })
     const page = await openPage()
-    panelOf(page).querySelector('.subscribe__button').dispatchEvent('tap')
+    const panel = panelOf(page)
+    const buttons = panel.querySelectorAll('.subscribe__button')
+    expect(buttons).toHaveLength(2)
+    expect(texts(panel, '.subscribe__limit')).toEqual(['微信每次最多询问 3 项通知，请分别点击下面的按钮允许每一组。'])
+    expect(texts(panel, '.subscribe__purpose')).toEqual(['用途1', '用途2', '用途3', '用途4', '用途5'])
+    expect(texts(panel, '.subscribe__button')).toEqual(['允许这一组通知', '允许这一组通知'])
+    buttons[0].dispatchEvent('tap')
     await settle()
     expect(fake.log.subscribeRequest).toEqual(['T1', 'T2', 'T3'])
+    buttons[1].dispatchEvent('tap')
+    await settle()
+    expect(fake.log.subscribeRequest).toEqual(['T4', 'T5'])
+  })
+
+  test('the server\'s four templates: the fourth (batch closing reminder) has a tap of its own', async () => {
+    const four = ['item_passed', 'all_passed', 'certificate_issued', 'batch_closing_reminder'].map((key, n) => (
+      { key, template_id: 'TPL-' + n, title: key, title_en: key, purpose: 'p' + n, purpose_en: 'p' + n, remaining: 0 }))
+    setup({ subscribeResult: { 'TPL-3': 'accept' } }, { templates: { statusCode: 200, data: { templates: four } } })
+    fake.server.on('POST', '/api/v1/me/subscriptions', { statusCode: 200, data: { templates: four } })
+    const page = await openPage()
+    panelOf(page).querySelectorAll('.subscribe__button')[1].dispatchEvent('tap')
+    await settle()
+    expect(fake.log.subscribeRequest).toEqual(['TPL-3'])
+    expect(fake.server.calls('POST', '/api/v1/me/subscriptions').map((r) => r.data)).toEqual([{ accepted: ['batch_closing_reminder'] }])
   })
 
   test('no templates: no button, a short note', async () => {

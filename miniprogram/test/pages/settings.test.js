@@ -89,5 +89,14 @@ test('release build: no developer section', async () => {
   const page = openSettings()
   await settle(2)
   expect(page.querySelector('.settings__dev')).toBeFalsy()
-  expect(allText(page)).toContain('运行环境: release')
+  expect(allText(page)).toContain('运行环境: 正式版')
+  expect(allText(page)).not.toContain('release')
+})
+
+test('the environment is named in words, in English too', async () => {
+  setup({ envVersion: 'trial', language: 'en' })
+  const page = openSettings()
+  await settle(2)
+  expect(allText(page)).toContain('Environment: Trial version')
+  expect(allText(page)).not.toContain('trial')
 })

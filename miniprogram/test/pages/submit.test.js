@@ -73,7 +73,7 @@ test('already submitted before: says so instead of offering the button', async (
 
 test.each([
   [409, api.error('ALREADY_SUBMITTED', '离校申请已提交，不能重复提交', 'Already submitted'), '离校申请已提交，不能重复提交'],
-  [422, api.error('ITEMS_NOT_PASSED', '还有事项未通过', 'Items not passed', { items: ['library', 'finance'] }), '还有事项未通过\n以下事项尚未通过：图书馆、财务资产部'],
+  [422, api.error('ITEMS_NOT_PASSED', '还有事项未通过', 'Items not passed', { items: ['library', 'finance'], item_titles: [{ key: 'library', title: '图书馆', title_en: 'Library' }, { key: 'finance', title: '财务资产部', title_en: 'Finance' }] }), '还有事项未通过\n以下事项尚未通过：图书馆、财务资产部'],
   [403, api.error('BATCH_CLOSED', '离校批次已关闭', 'Batch closed'), '离校批次已关闭'],
   [403, api.error('NO_OPEN_BATCH', '您不在任何离校批次中', 'No batch'), '您不在任何离校批次中'],
   [503, { error: { code: 'SOURCE_UNAVAILABLE' } }, '部门数据暂时无法读取，请稍后再试。'],
@@ -90,7 +90,7 @@ test.each([
 
 test('ITEMS_NOT_PASSED in English names the items in English', async () => {
   setup({ language: 'en' })
-  fake.server.on('POST', '/api/v1/me/application', { statusCode: 422, data: api.error('ITEMS_NOT_PASSED', '还有事项未通过', 'Items not passed', { items: ['archives', 'apartment'] }) })
+  fake.server.on('POST', '/api/v1/me/application', { statusCode: 422, data: api.error('ITEMS_NOT_PASSED', '还有事项未通过', 'Items not passed', { items: ['archives', 'apartment'], item_titles: [{ key: 'archives', title: '档案馆', title_en: 'Archives' }, { key: 'apartment', title: '总务部公寓与物业中心', title_en: 'Apartment & Property Centre' }] }) })
   const page = await openSubmit()
   await page.instance.submit()
   await settle()

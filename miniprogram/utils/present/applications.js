@@ -1,7 +1,6 @@
 // Maps GET /api/v1/me/applications (completed items) and a freshly submitted APPLICATION.
-const i18n = require('../../i18n/index')
 const { formatTime } = require('../format')
-const { statusView } = require('./status')
+const { statusView, itemTitle } = require('./status')
 const { certificateStatusView } = require('./certificate')
 
 function applicationView(app) {
@@ -10,7 +9,7 @@ function applicationView(app) {
     batchName: app.batch_name || '',
     submittedText: formatTime(app.submitted_at),
     items: (app.items || []).map((it) =>
-      Object.assign(statusView(it.status), { key: it.key, title: i18n.t('items.' + it.key) }),
+      Object.assign(statusView(it.status), { key: it.key, title: itemTitle(it) }),
     ),
     certificate: app.certificate
       ? Object.assign(certificateStatusView(app.certificate), { serial: app.certificate.serial })

@@ -9,6 +9,11 @@ const CLASSES = {
   [CERTIFICATE_STATUS.HANDED_OVER]: 'handed-over',
 }
 
+// The server names each hand-over (title, title_en); the app's own words are for an answer without them.
+function handoverWords(item) {
+  return i18n.t(i18n.has('handover.' + item) ? 'handover.' + item : 'handover.other')
+}
+
 // Hand-over records arrive as [{item, by, at}]; an object form ({item: {by, at}} or {items, by, at}) is accepted too.
 function handoverRecords(handedOver) {
   if (!handedOver) return []
@@ -22,7 +27,7 @@ function handoverRecords(handedOver) {
   }
   return records.map((r) => ({
     item: r.item,
-    label: i18n.has('handover.' + r.item) ? i18n.t('handover.' + r.item) : r.item,
+    label: i18n.pick(r, 'title') || handoverWords(r.item),
     text: i18n.t('counter.handed_over_by', { by: r.by || '', time: formatTime(r.at) }),
   }))
 }
@@ -41,13 +46,16 @@ function certificateStatusView(cert) {
   }
 }
 
+// A revoked certificate is no pass: no QR code and no link to print it, but why and what to do (as /me/certificate).
 function certificateView(cert) {
   if (!cert) return null
+  const revoked = cert.status === CERTIFICATE_STATUS.REVOKED
   return Object.assign(certificateStatusView(cert), {
+    revoked,
     serial: cert.serial,
     issuedText: formatTime(cert.issued_at),
-    qrText: cert.qr_text || '',
-    verifyUrl: cert.verify_url || '',
+    qrText: revoked ? '' : cert.qr_text || '',
+    verifyUrl: revoked ? '' : cert.verify_url || '',
     handedOver: handoverRecords(cert.handed_over),
     qrFailedText: i18n.t('certificate.qr_failed', { serial: cert.serial }),
   })

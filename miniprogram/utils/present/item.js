@@ -1,43 +1,10 @@
-// Maps one ITEM onto the item detail page: every detail field, reasons, next steps, department.
+// Maps one ITEM onto the item detail page: its labelled rows, reasons, next steps, department and actions.
+// Everything shown comes from the ITEM itself (rows, actions, titles in both languages): no item is known here.
+const { ITEM_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
-const { formatTime, formatMoney, orNone, yesNo } = require('../format')
+const { formatTime } = require('../format')
 const { statusView, itemTitle } = require('./status')
 const errors = require('../errors')
-
-function enumText(group, value) {
-  return value ? i18n.t(group + '.' + value) : i18n.t('common.none')
-}
-
-function countText(key, value) {
-  return value === null || value === undefined ? i18n.t('common.none') : i18n.t(key, { count: value })
-}
-
-const ROWS = {
-  library: (d) => [
-    { label: i18n.t('fields.owed_books'), value: countText('fields.books_count', d.owed_books) },
-    { label: i18n.t('fields.owed_fees'), value: formatMoney(d.owed_fees) },
-    { label: i18n.t('fields.violations'), value: countText('fields.times_count', d.violations) },
-    { label: i18n.t('fields.card_status'), value: enumText('card_status', d.card_status) },
-    { label: i18n.t('fields.thesis_status'), value: enumText('library_thesis', d.thesis_status) },
-  ],
-  archives: (d) => [{ label: i18n.t('fields.thesis_status'), value: enumText('archives_thesis', d.thesis_status) }],
-  apartment: (d) => [
-    { label: i18n.t('fields.lived_on_campus'), value: yesNo(d.lived_on_campus) },
-    { label: i18n.t('fields.building'), value: orNone(d.building) },
-    { label: i18n.t('fields.move_out_date'), value: orNone(d.move_out_date) },
-    { label: i18n.t('fields.move_out_handler'), value: orNone(d.move_out_handler) },
-  ],
-  finance: (d) => [{ label: i18n.t('fields.arrears'), value: formatMoney(d.arrears) }],
-}
-
-function feeItems(item) {
-  if (item.key !== 'finance') return []
-  return ((item.details && item.details.fee_items) || []).map((fee) => ({
-    name: fee.name,
-    due: formatMoney(fee.due),
-    paid: formatMoney(fee.paid),
-  }))
-}
 
 function departmentView(dept) {
   if (!dept) return null
@@ -49,23 +16,56 @@ function departmentView(dept) {
   }
 }
 
+function rowView(row) {
+  return { key: row.key, label: i18n.pick(row, 'label'), value: i18n.pick(row, 'value') || i18n.t('common.none') }
+}
+
+function actionView(action) {
+  return {
+    key: action.key,
+    path: action.path,
+    title: i18n.pick(action, 'title'),
+    warning: i18n.pick(action, 'warning'),
+    confirm: i18n.pick(action, 'confirm'),
+    done: i18n.pick(action, 'done'),
+  }
+}
+
+// An unavailable item's rows are the last values read (as the web page says, "last known, as of"), or there are
+// none because nothing was ever read; either way its time belongs with its values, not in an "updated" line.
+function staleness(item, status, department) {
+  if (status !== ITEM_STATUS.UNAVAILABLE) {
+    const time = item.updated_at && formatTime(item.updated_at)
+    return { updatedText: time ? i18n.t('common.updated_at', { time }) : i18n.t('common.never_updated') }
+  }
+  if (!(item.rows || []).length) {
+    return { nothingKnownText: i18n.t('item.nothing_known', { name: department ? department.name : itemTitle(item) }) }
+  }
+  const lastKnownText = item.updated_at
+    ? i18n.t('item.last_known_at', { time: formatTime(item.updated_at) })
+    : i18n.t('item.last_known')
+  return { lastKnownText }
+}
+
 function itemDetail(item) {
-  const details = item.details || {}
-  const rows = ROWS[item.key] ? ROWS[item.key](details) : []
-  return Object.assign(statusView(item.status), {
+  const status = statusView(item.status)
+  const department = departmentView(item.department)
+  const source = i18n.pick(item, 'source_label')
+  return Object.assign(status, {
     key: item.key,
     title: itemTitle(item),
-    rows,
-    feeItems: feeItems(item),
+    label: i18n.pick(item, 'status_label') || status.label,
+    rows: (item.rows || []).map(rowView),
     reasons: (item.reasons || []).map((r) => ({ code: r.code, text: i18n.pick(r, 'message') })),
     nextSteps: (item.next_steps || []).map((s) => i18n.pick(s, 'message')),
-    department: departmentView(item.department),
-    updatedText: item.updated_at
-      ? i18n.t('common.updated_at', { time: formatTime(item.updated_at) })
-      : i18n.t('common.never_updated'),
-    sourceText: item.source ? i18n.t('common.source', { source: item.source }) : '',
-    canCancelCard: item.key === 'library' && Boolean(details.can_cancel_card) && details.card_status !== 'cancelled',
-  })
+    department,
+    updatedText: '',
+    lastKnownText: '',
+    nothingKnownText: '',
+    // Words from the server's vocabulary only: the stored code (item.source) is never shown.
+    sourceText: source ? i18n.t('common.source', { source }) : '',
+    actions: (item.actions || []).map(actionView),
+  }, staleness(item, status.status, department))
 }
 
 // The detail view of one item of a clearance answer, or null when the key is not there.
@@ -74,12 +74,14 @@ function itemFromClearance(data, key) {
   return item ? itemDetail(item) : null
 }
 
-// After a failed card cancellation the student is told why and to contact the library.
-function cancelFailureText(err, view) {
-  const phone = view && view.department && view.department.phone
+// After a failed action the student is told why and whom to call; not when the answer says what the student must
+// do first (it lists the reasons) or that it is done already (409).
+function actionFailureText(err, view) {
+  const dept = view && view.department
   const message = errors.messageOf(err)
-  if (err && (err.code === 'CARD_ALREADY_CANCELLED' || err.code === 'CARD_CANCEL_NOT_ALLOWED')) return message
-  return phone ? message + '\n' + i18n.t('item.cancel_card_failed', { phone }) : message
+  const ownDoing = err && (err.status === 409 || (err.envelope && Array.isArray(err.envelope.reasons)))
+  if (ownDoing || !dept || !dept.phone) return message
+  return message + '\n' + i18n.t('item.action_failed', { name: dept.name, phone: dept.phone })
 }
 
-module.exports = { itemDetail, itemFromClearance, cancelFailureText }
+module.exports = { itemDetail, itemFromClearance, actionFailureText }

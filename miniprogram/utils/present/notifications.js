@@ -16,6 +16,7 @@ function notificationView(n) {
     time: formatTime(n.created_at),
     pushed: Boolean(n.pushed),
     pushText,
+    page: n.page || '',
   }
 }
 
@@ -24,7 +25,9 @@ function templateView(tpl) {
     key: tpl.key,
     templateId: tpl.template_id,
     title: i18n.pick(tpl, 'title'),
+    purpose: i18n.pick(tpl, 'purpose') || '',
     remaining: tpl.remaining,
+    longTerm: Boolean(tpl.long_term),
     remainingText: i18n.t('subscribe.remaining', { count: tpl.remaining }),
   }
 }

@@ -15,7 +15,7 @@ function statusView(status) {
 }
 
 function itemTitle(item) {
-  return i18n.pick(item, 'title') || i18n.t('items.' + item.key)
+  return i18n.pick(item, 'title') || String(item.key)
 }
 
 module.exports = { statusView, itemTitle }

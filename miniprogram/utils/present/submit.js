@@ -12,15 +12,13 @@ function submittedView(application) {
   }
 }
 
-// ITEMS_NOT_PASSED may list the items (as keys or as {key}); name them after the message.
+// ITEMS_NOT_PASSED lists the items (with their titles in item_titles); name them after the message.
 function submitErrorText(err) {
   const message = errors.messageOf(err)
-  const listed = err && err.code === 'ITEMS_NOT_PASSED' && err.envelope && err.envelope.items
+  const envelope = err && err.code === 'ITEMS_NOT_PASSED' && err.envelope
+  const listed = envelope && (envelope.item_titles || envelope.items)
   if (!Array.isArray(listed) || !listed.length) return message
-  const names = listed.map((it) => {
-    const key = typeof it === 'string' ? it : it && it.key
-    return i18n.has('items.' + key) ? i18n.t('items.' + key) : String(key)
-  })
+  const names = listed.map((it) => (typeof it === 'string' ? it : i18n.pick(it, 'title') || String(it && it.key)))
   return message + '\n' + i18n.t('submit.not_passed_items') + names.join(i18n.lang() === 'en' ? ', ' : '、')
 }
 

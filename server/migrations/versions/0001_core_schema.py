@@ -29,7 +29,9 @@ def upgrade() -> None:
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
     sa.Column('origin', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
@@ -45,7 +47,9 @@ def upgrade() -> None:
     sa.Column('closed_early_at', server.db.UTCDateTime(), nullable=True),
     sa.Column('created_at', server.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_batches')),
-    sa.UniqueConstraint('name', name=op.f('uq_batches_name'))
+    sa.UniqueConstraint('name', name=op.f('uq_batches_name')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('staff',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,7 +61,9 @@ def upgrade() -> None:
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', server.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff')),
-    sa.UniqueConstraint('username', name=op.f('uq_staff_username'))
+    sa.UniqueConstraint('username', name=op.f('uq_staff_username')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('students',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -73,7 +79,9 @@ def upgrade() -> None:
     sa.Column('created_at', server.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_students_batch_id_batches')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_students')),
-    sa.UniqueConstraint('student_no', name=op.f('uq_students_student_no'))
+    sa.UniqueConstraint('student_no', name=op.f('uq_students_student_no')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('students', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_students_batch_id'), ['batch_id'], unique=False)
@@ -92,7 +100,9 @@ def upgrade() -> None:
     sa.Column('known', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_apartment_records_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_apartment_records')),
-    sa.UniqueConstraint('student_id', name=op.f('uq_apartment_records_student_id'))
+    sa.UniqueConstraint('student_id', name=op.f('uq_apartment_records_student_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('api_sessions',
     sa.Column('id', sa.String(length=43), nullable=False),
@@ -105,7 +115,9 @@ def upgrade() -> None:
     sa.Column('revoked_at', server.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_api_sessions_staff_id_staff')),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_api_sessions_student_id_students')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_sessions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_sessions')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('api_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_sessions_openid'), ['openid'], unique=False)
@@ -121,7 +133,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_applications_batch_id_batches')),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_applications_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_applications')),
-    sa.UniqueConstraint('student_id', 'batch_id', name=op.f('uq_applications_student_id_batch_id'))
+    sa.UniqueConstraint('student_id', 'batch_id', name=op.f('uq_applications_student_id_batch_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applications_batch_id'), ['batch_id'], unique=False)
@@ -137,7 +151,9 @@ def upgrade() -> None:
     sa.Column('known', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_archives_records_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_archives_records')),
-    sa.UniqueConstraint('student_id', name=op.f('uq_archives_records_student_id'))
+    sa.UniqueConstraint('student_id', name=op.f('uq_archives_records_student_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('finance_records',
     sa.Column('arrears_cents', sa.Integer(), nullable=False),
@@ -151,7 +167,9 @@ def upgrade() -> None:
     sa.Column('known', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_finance_records_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_records')),
-    sa.UniqueConstraint('student_id', name=op.f('uq_finance_records_student_id'))
+    sa.UniqueConstraint('student_id', name=op.f('uq_finance_records_student_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('item_states',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -161,7 +179,9 @@ def upgrade() -> None:
     sa.Column('changed_at', server.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_item_states_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_item_states')),
-    sa.UniqueConstraint('student_id', 'item', name=op.f('uq_item_states_student_id_item'))
+    sa.UniqueConstraint('student_id', 'item', name=op.f('uq_item_states_student_id_item')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('item_states', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_states_status'), ['status'], unique=False)
@@ -181,7 +201,9 @@ def upgrade() -> None:
     sa.Column('known', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_library_records_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_library_records')),
-    sa.UniqueConstraint('student_id', name=op.f('uq_library_records_student_id'))
+    sa.UniqueConstraint('student_id', name=op.f('uq_library_records_student_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('transitions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -192,7 +214,9 @@ def upgrade() -> None:
     sa.Column('cause', sa.String(length=60), nullable=False),
     sa.Column('at', server.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_transitions_student_id_students')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_transitions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_transitions')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('transitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transitions_student_id'), ['student_id'], unique=False)
@@ -205,7 +229,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_wechat_bindings_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wechat_bindings')),
     sa.UniqueConstraint('openid', name=op.f('uq_wechat_bindings_openid')),
-    sa.UniqueConstraint('student_id', name=op.f('uq_wechat_bindings_student_id'))
+    sa.UniqueConstraint('student_id', name=op.f('uq_wechat_bindings_student_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
 
 

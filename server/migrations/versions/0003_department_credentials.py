@@ -30,7 +30,9 @@ def upgrade() -> None:
     sa.Column('created_at', server.db.UTCDateTime(), nullable=False),
     sa.Column('revoked_at', server.db.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_department_credentials')),
-    sa.UniqueConstraint('key_id', name=op.f('uq_department_credentials_key_id'))
+    sa.UniqueConstraint('key_id', name=op.f('uq_department_credentials_key_id')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('department_credentials', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_department_credentials_department'), ['department'], unique=False)

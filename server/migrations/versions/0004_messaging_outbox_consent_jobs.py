@@ -27,7 +27,9 @@ def upgrade() -> None:
     sa.Column('last_started_at', server.db.UTCDateTime(), nullable=True),
     sa.Column('last_finished_at', server.db.UTCDateTime(), nullable=True),
     sa.Column('last_result', sa.String(length=200), nullable=True),
-    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_runs'))
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_runs')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -48,7 +50,9 @@ def upgrade() -> None:
     sa.Column('platform_msgid', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_outbox_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
-    sa.UniqueConstraint('student_id', 'event_key', name=op.f('uq_outbox_student_id_event_key'))
+    sa.UniqueConstraint('student_id', 'event_key', name=op.f('uq_outbox_student_id_event_key')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_status_next_attempt_at', ['status', 'next_attempt_at'], unique=False)
@@ -62,7 +66,9 @@ def upgrade() -> None:
     sa.Column('updated_at', server.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_subscription_consents_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subscription_consents')),
-    sa.UniqueConstraint('student_id', 'template_key', name=op.f('uq_subscription_consents_student_id_template_key'))
+    sa.UniqueConstraint('student_id', 'template_key', name=op.f('uq_subscription_consents_student_id_template_key')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     op.create_table('wecom_recipients',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,7 +78,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_wecom_recipients_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wecom_recipients')),
     sa.UniqueConstraint('student_id', name=op.f('uq_wecom_recipients_student_id')),
-    sa.UniqueConstraint('userid', name=op.f('uq_wecom_recipients_userid'))
+    sa.UniqueConstraint('userid', name=op.f('uq_wecom_recipients_userid')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
 
 

@@ -36,7 +36,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_certificates_student_id_students')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificates')),
     sa.UniqueConstraint('application_id', name=op.f('uq_certificates_application_id')),
-    sa.UniqueConstraint('serial', name=op.f('uq_certificates_serial'))
+    sa.UniqueConstraint('serial', name=op.f('uq_certificates_serial')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('certificates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificates_student_id'), ['student_id'], unique=False)
@@ -54,7 +56,9 @@ def upgrade() -> None:
     sa.Column('origin', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_certificate_scans_certificate_id_certificates')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_certificate_scans_staff_id_staff')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_scans'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_scans')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('certificate_scans', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certificate_scans_at'), ['at'], unique=False)
@@ -71,7 +75,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['certificate_id'], ['certificates.id'], name=op.f('fk_handovers_certificate_id_certificates')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_handovers_staff_id_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_handovers')),
-    sa.UniqueConstraint('certificate_id', 'item', name=op.f('uq_handovers_certificate_id_item'))
+    sa.UniqueConstraint('certificate_id', 'item', name=op.f('uq_handovers_certificate_id_item')),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_unicode_ci'
     )
     with op.batch_alter_table('handovers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_handovers_staff_id'), ['staff_id'], unique=False)

@@ -13,7 +13,9 @@ from server.errors import ApiError, ErrorCode
 from server.reports.audit_log import AuditFilter, audit_actions, audit_page
 from server.state import db
 from server.timeutil import local_display
-from server.web.admin.base import bp, page_number, query_string, require_admin
+from server.web.admin.base import bp, query_string, require_admin
+from server.web.labels import action_words
+from server.web.params import page_number
 
 
 def _date(name: str) -> date | None:
@@ -37,11 +39,12 @@ def audit() -> str:
     args = {k: request.args.get(k, "").strip()[:80] for k in ("actor", "action", "entity")}
     since, until = _date("since"), _date("until")
     page = audit_page(db(), AuditFilter(**args, since=since, until=until), page_number())
-    entries = [{"at": local_display(e.at), "actor": e.actor, "action": e.action, "entity": e.entity,
+    entries = [{"at": local_display(e.at), "actor": e.actor, "action": e.action, "action_label": action_words(e.action),
+                "entity": e.entity,
                 "before": _json(e.before), "after": _json(e.after), "origin": e.origin} for e in page.entries]
     filters = {**args, "since": since.isoformat() if since else "", "until": until.isoformat() if until else ""}
     return render_template("admin/audit.html", entries=entries, page=page, filters=filters,
-                           actions=audit_actions(db()),
+                           actions=audit_actions(db()), action_label=action_words,
                            link=lambda p: "/admin/audit?" + query_string(**filters, page=p))
 
 
@@ -53,3 +56,4 @@ def certificates() -> str | Response:
     if serial:
         return redirect(f"/console/certificates/{quote(serial, safe='')}")
     return render_template("admin/certificates.html")
+

@@ -16,6 +16,7 @@ from server.reports import progress as reports
 from server.state import db
 from server.timeutil import SHANGHAI, utcnow
 from server.web.guards import to_login
+from server.web.params import id_number
 from server.web.session import browser_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -59,7 +60,7 @@ def scoped_college(requested: str | None) -> str | None:
         return requested
     if requested is not None and requested != g.scope:
         raise ApiError(403, ErrorCode.FORBIDDEN, "您只能查看本学院的数据", "You may only see your own college")
-    return g.scope  # type: ignore[no-any-return]
+    return g.scope
 
 
 def selected_batch(now: datetime | None = None) -> Batch | None:
@@ -67,16 +68,11 @@ def selected_batch(now: datetime | None = None) -> Batch | None:
     raw = request.args.get("batch", "").strip()
     if not raw:
         return reports.default_batch(db(), now or utcnow())
-    batch = db().get(Batch, int(raw)) if raw.isdigit() else None
+    batch_id = id_number(raw, "批次编号", "batch id")
+    batch = db().get(Batch, batch_id) if batch_id is not None else None
     if batch is None:
         raise ApiError(404, ErrorCode.NOT_FOUND, "未找到该批次", "Batch not found")
     return batch
-
-
-def page_number() -> int:
-    """`?page=`, at least 1."""
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
 
 
 def query_string(**params: Any) -> str:

@@ -9,10 +9,11 @@ from flask import Response, g, render_template, request, stream_with_context
 from server.api.auth import origin
 from server.audit import record_audit
 from server.errors import not_found
+from server.items import registry
 from server.reports import exports as reports
 from server.reports import progress
 from server.reports.reading import read_sessions
-from server.state import db
+from server.state import app_state, db
 from server.web.admin.base import actor, bp, query_string, scoped_college, selected_batch
 
 FORMATS: dict[str, tuple[str, Callable[..., Iterator[bytes]]]] = {
@@ -48,10 +49,11 @@ def export_students(fmt: str) -> Response:
     session.commit()
     mimetype, make = FORMATS[fmt]
     factory = read_sessions()
+    items = registry.active(app_state().settings)
 
     def generate() -> Iterator[bytes]:
         with factory() as reader:
-            yield from make(reader, batch_id=batch_id, college=college)
+            yield from make(reader, items, batch_id=batch_id, college=college)
 
     name = f"lixiao-students-{batch_id or 'all'}.{fmt}"
     return Response(stream_with_context(generate()), mimetype=mimetype, headers={

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
-from server.clearance.rules import ITEM_KEYS
 from server.errors import ApiError, ErrorCode
+from server.items import registry
 from server.reports import progress as reports
-from server.state import db
+from server.state import app_state, db
 from server.timeutil import local_display
-from server.web.admin.base import bp, page_number, query_string, scoped_college, selected_batch
+from server.web.admin.base import bp, query_string, scoped_college, selected_batch
 from server.web.admin.chart import stacked_bars
 from server.web.labels import STATUS_LABELS, item_title, status_label
+from server.web.params import page_number
 
 
 @bp.get("")
@@ -34,12 +35,13 @@ def progress() -> str:
     session = db()
     batch = selected_batch()
     college = scoped_college(request.args.get("college"))
-    table = reports.progress(session, batch.id if batch else None, college)
-    item_rows = [(item_title(k), table.total.items[k]) for k in ITEM_KEYS]
+    keys = registry.active(app_state().settings).keys
+    table = reports.progress(session, keys, batch.id if batch else None, college)
+    item_rows = [(item_title(k), table.total.items[k]) for k in keys]
     return render_template(
         "admin/progress.html", batch=batch, batches=reports.batches(session), college=college,
         colleges=reports.colleges(session, batch.id if batch else None) if g.scope is None else [g.scope],
-        table=table, items=[(k, item_title(k)) for k in ITEM_KEYS], statuses=reports.STATUSES,
+        table=table, items=[(k, item_title(k)) for k in keys], statuses=reports.STATUSES,
         status_labels=STATUS_LABELS, chart=_chart(item_rows, "items-chart", "各事项办理进度 Progress by item"),
         qs=lambda **kw: query_string(batch=batch.id if batch else None, **kw),
     )
@@ -47,7 +49,7 @@ def progress() -> str:
 
 def _item_arg() -> str:
     item = request.args.get("item", "")
-    if item not in ITEM_KEYS:
+    if item not in registry.active(app_state().settings):
         raise ApiError(400, ErrorCode.VALIDATION_ERROR, "请选择事项", "Choose an item")
     return item
 

@@ -8,14 +8,13 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from server.clearance.departments import TITLES
-from server.clearance.rules import ITEM_KEYS
-from server.departments.fields import LABELS
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.identity.permissions import can_edit_department, can_view_department
+from server.items import registry
 from server.state import app_state
 from server.timeutil import local_display
+from server.web.labels import detail_rows, item_title
 from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -30,7 +29,7 @@ STATUS_TITLES = {
 
 def staff() -> Staff:
     """The signed-in staff member of this request."""
-    return g.console_staff  # type: ignore[no-any-return]
+    return g.console_staff
 
 
 @bp.before_request
@@ -58,9 +57,21 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 @bp.app_template_global()
 def department_title(key: str) -> str:
-    """A department's bilingual title."""
-    zh, en = TITLES.get(key, (key, key))
+    """An item's (its department's) bilingual title."""
+    zh, en = item_title(key)
     return f"{zh} {en}"
+
+
+@bp.app_template_global()
+def department_words(key: str) -> tuple[str, str]:
+    """An item's (its department's) title as (Chinese, English), for `t()`."""
+    return item_title(key)
+
+
+@bp.app_template_global()
+def item_rows(key: str, details: dict) -> list[tuple[str, str, str]]:
+    """An item's details as labelled rows, the words its module declares (the student sees the same)."""
+    return detail_rows(key, details)
 
 
 @bp.app_template_global()
@@ -70,32 +81,8 @@ def status_title(status: str) -> str:
     return f"{zh} {en}"
 
 
-VALUE_TITLES = {
-    "active": "正常 active", "cancelled": "已注销 cancelled", "not_submitted": "未提交 not submitted",
-    "submitted": "已提交 submitted", "approved": "记录审核通过 approved", "rejected": "审核未通过 rejected",
-    "received": "已收到 received", "reviewed": "已审核 reviewed",
-}
-
-
-@bp.app_template_global()
-def field_title(name: str) -> str:
-    """A record field's bilingual name."""
-    zh, en = LABELS.get(name, (name, ""))
-    return f"{zh} {en}".strip()
-
-
-@bp.app_template_global()
-def value_title(value: object) -> str:
-    """A record value as staff read it."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
-    return VALUE_TITLES.get(str(value), str(value))
-
-
 @bp.app_template_filter("shanghai")
-def shanghai(value):  # type: ignore[no-untyped-def]
+def shanghai(value):
     """A stored UTC time as Asia/Shanghai wall-clock time."""
     return local_display(value) if value is not None else "—"
 
@@ -105,15 +92,16 @@ def _console_context() -> dict:
     me = g.get("console_staff")
     if me is None:
         return {}
+    keys = registry.active(app_state().settings).keys
     return {
         "me": me,
-        "visible_departments": [k for k in ITEM_KEYS if can_view_department(me, k)],
-        "editable_departments": [k for k in ITEM_KEYS if can_edit_department(me, k)],
+        "visible_departments": [k for k in keys if can_view_department(me, k)],
+        "editable_departments": [k for k in keys if can_edit_department(me, k)],
     }
 
 
 @bp.app_template_filter("pager_query")
-def pager_query(args, page: int) -> str:  # type: ignore[no-untyped-def]
+def pager_query(args, page: int) -> str:
     """The current query string with another page number."""
     params = {k: v for k, v in args.items() if k != "page"}
     params["page"] = str(page)

@@ -9,25 +9,25 @@ from urllib.parse import quote
 
 from flask import Response, render_template, request, stream_with_context
 
-from server.clearance.departments import TITLES
-from server.clearance.rules import ITEM_KEYS
 from server.departments import queries
 from server.errors import ApiError, ErrorCode, not_found
-from server.identity.permissions import can_view_department
+from server.identity.permissions import can_view_department, college_of
+from server.items import registry
 from server.reports.exports import safe_cell
 from server.state import app_state, db
 from server.timeutil import iso, utcnow
 from server.web.console import STATUS_TITLES, bp, staff
+from server.web.params import page_number
 
 CSV_HEADER = ["学号 student_no", "姓名 name", "学院 college", "专业 major", "状态 status", "原因 reason",
               "reason (English)", "最后读取 last read"]
 
 
 def _department(key: str) -> str:
-    if key not in ITEM_KEYS:
+    if key not in registry.active(app_state().settings):
         raise not_found("部门", "department")
     if not can_view_department(staff(), key):
-        name, name_en = TITLES[key]
+        name, name_en = registry.get(key).title
         raise ApiError(403, ErrorCode.FORBIDDEN, f"您无权查看{name}的名单", f"You may not see {name_en}'s list")
     return key
 
@@ -35,7 +35,7 @@ def _department(key: str) -> str:
 def _college() -> str | None:
     """The college filter; a college viewer is always held to their own college."""
     me = staff()
-    if me.role == "viewer":
+    if college_of(me) is not None:
         return me.college
     return request.args.get("college", "").strip()[:100] or None
 
@@ -45,12 +45,12 @@ def blocked(key: str) -> str:
     """Students the department still blocks, with counts by status and college."""
     key = _department(key)
     state, college = app_state(), _college()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     summary = queries.blocked_summary(db(), key, college)
     rows = queries.blocked_page(db(), state.settings, state.sources, key, college=college, page=page, now=utcnow())
     return render_template("console/blocked.html", key=key, college=college, summary=summary, rows=rows, page=page,
                            per_page=queries.PER_PAGE,
-                           colleges=queries.colleges(db()) if staff().role != "viewer" else [college])
+                           colleges=queries.colleges(db()) if college_of(staff()) is None else [college])
 
 
 @bp.get("/blocked/<key>.csv")

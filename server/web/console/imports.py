@@ -12,11 +12,12 @@ from sqlalchemy import select
 from server.api.auth import origin
 from server.clearance.models import Batch
 from server.errors import ApiError, ErrorCode
-from server.identity.permissions import can_edit_department, is_admin
-from server.imports.columns import DEPARTMENT, KINDS, ROSTER, ROSTER_REQUIRED, VALUES_HELP
+from server.identity.permissions import can_edit_department, college_of, is_admin
+from server.imports.columns import ROSTER, ROSTER_REQUIRED, VALUES_HELP, kinds
 from server.imports.reader import ImportFileError
 from server.imports.records import import_file
 from server.imports.report import RESULT_TITLES, ImportReport
+from server.items import registry
 from server.state import app_state, db
 from server.timeutil import utcnow
 from server.web.console import bp, staff
@@ -25,17 +26,22 @@ PENDING_SECONDS = 1800  # how long a checked file waits for "apply the valid row
 
 
 def allowed_kinds() -> list[str]:
-    """What the signed-in staff member may import: the roster (administrators) and their department's records."""
+    """What the signed-in staff member may import: the roster (administrators) and their department's records.
+
+    Not a college secretary: a file may name students of any college, and they sign for their own alone."""
     me = staff()
-    return [k for k in KINDS if (is_admin(me) if k == "roster" else can_edit_department(me, k))]
+    if college_of(me) is not None:
+        return []
+    return [k for k in kinds(registry.active(app_state().settings))
+            if (is_admin(me) if k == "roster" else can_edit_department(me, k))]
 
 
 def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
     """Each kind's columns as (name, Chinese headers, required, values), for the help table."""
     out = {"roster": [(n, "、".join(h), n in ROSTER_REQUIRED, VALUES_HELP.get(n, "")) for n, h in ROSTER.items()]}
-    for key, columns in DEPARTMENT.items():
-        out[key] = [("student_no", "学号", True, VALUES_HELP["student_no"])] + [
-            (n, "、".join(h), False, VALUES_HELP.get(f"{key}.{n}", VALUES_HELP.get(n, ""))) for n, h in columns.items()]
+    for item in registry.active(app_state().settings):
+        out[item.key] = [("student_no", "学号", True, VALUES_HELP["student_no"])] + [
+            (c.name, "、".join(c.headers), False, c.help) for c in item.import_columns.values()]
     return out
 
 

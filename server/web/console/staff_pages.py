@@ -1,4 +1,4 @@
-"""Console staff administration: list, add by username, change role / department / college, deactivate."""
+"""Console staff administration: list, add by username, change role / department / college, deactivate, sign out."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from werkzeug.wrappers import Response
 from server.api.auth import origin
 from server.departments import staff_admin
 from server.errors import ApiError, ErrorCode
+from server.identity import sessions
 from server.identity.permissions import is_admin
-from server.settings import DEPARTMENTS
-from server.state import db
+from server.items import registry
+from server.state import app_state, db
+from server.timeutil import utcnow
 from server.web.console import back_to, bp, staff
 
 
@@ -24,7 +26,7 @@ def staff_list() -> str:
     """Every staff account with its role."""
     _require_admin()
     return render_template("console/staff.html", accounts=staff_admin.list_staff(db()),
-                           roles=staff_admin.ROLE_TITLES, departments=DEPARTMENTS)
+                           roles=staff_admin.ROLE_TITLES, departments=registry.active(app_state().settings).keys)
 
 
 def _flash_error(exc: ApiError) -> Response:
@@ -66,4 +68,14 @@ def staff_update(staff_id: int) -> Response:
         return _flash_error(exc)
     db().commit()
     flash(f"已保存 {changed.username} · Saved {changed.username}", "info")
+    return back_to("/console/staff")
+
+
+@bp.post("/staff/<int:staff_id>/sessions/end")
+def staff_sessions_end(staff_id: int) -> Response:
+    """End every session of a staff member, browser and API alike (a lost phone, a shared PC); audited."""
+    _require_admin()
+    ended = sessions.end_staff_sessions(db(), staff(), staff_id, now=utcnow(), origin=origin())
+    db().commit()
+    flash(f"已结束 {ended} 个登录会话 · {ended} session(s) ended", "info")
     return back_to("/console/staff")

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from flask import flash, render_template, request
 from werkzeug.wrappers import Response
 
 from server.api.auth import origin
-from server.clearance.rules import ITEM_KEYS
+from server.clearance.contexts import StudentContext
+from server.clearance.rules import Judge
 from server.departments import operations, queries
-from server.departments.changes import evaluate_items, is_local, load_context
-from server.departments.fields import FieldProblem, parse_count, parse_date, parse_yuan
+from server.departments.changes import is_local, load_context
 from server.errors import ApiError, ErrorCode
-from server.identity.permissions import can_edit_department, can_view_college, can_view_department
+from server.identity.cas_people import DIFFERS_ACTION
+from server.identity.permissions import can_edit_department, can_view_college, can_view_department, college_of
+from server.items import registry
+from server.items.base import ConsoleAction
 from server.state import app_state, db
 from server.timeutil import utcnow
-from server.web.console import back_to, bp, staff
+from server.web.console import STATUS_TITLES, back_to, bp, staff
+from server.web.params import page_number
 
 
 def _viewer_college() -> str | None:
-    me = staff()
-    return me.college if me.role == "viewer" else None
+    return college_of(staff())
 
 
 def _require_student_access() -> None:
-    if staff().role not in ("admin", "operator", "viewer"):
+    if staff().role not in ("admin", "operator", "viewer", "secretary"):
         raise ApiError(403, ErrorCode.FORBIDDEN, "您的角色不能查看学生记录", "Your role cannot see student records")
 
 
@@ -34,9 +39,9 @@ def home() -> str:
     """Where each role starts: search, and the blocked counts of the departments they see."""
     me = staff()
     summaries = {}
-    if me.role in ("admin", "operator", "viewer"):
+    if me.role in ("admin", "operator", "viewer", "secretary"):
         summaries = {k: queries.blocked_summary(db(), k, _viewer_college())
-                     for k in ITEM_KEYS if can_view_department(me, k)}
+                     for k in registry.active(app_state().settings).keys if can_view_department(me, k)}
     return render_template("console/home.html", summaries=summaries)
 
 
@@ -45,15 +50,15 @@ def search() -> str:
     """Find a student by number (prefix) or name (part of it)."""
     _require_student_access()
     q = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     students, total = queries.search_students(db(), q, college=_viewer_college(), page=page) if q else ([], 0)
     return render_template("console/search.html", q=q, students=students, total=total, page=page,
                            per_page=queries.PER_PAGE)
 
 
-def _load_visible(student_no: str):  # type: ignore[no-untyped-def]
+def _load_visible(student_no: str) -> StudentContext:
     _require_student_access()
-    ctx = load_context(db(), student_no, lock=False)
+    ctx = load_context(db(), app_state().settings, student_no, lock=False)
     if not can_view_college(staff(), ctx.student.college):
         raise ApiError(403, ErrorCode.FORBIDDEN, "您无权查看其他学院的学生",
                        "You may not see students of other colleges")
@@ -62,19 +67,37 @@ def _load_visible(student_no: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/students/<student_no>")
 def student_page(student_no: str) -> str:
-    """A student's four items, the records the staff member may see with source and read time, and the history."""
+    """A student's items, the records the staff member may see with source and read time, their forms, and the
+    history."""
     state, me = app_state(), staff()
     ctx = _load_visible(student_no)
     now = utcnow()
-    items = {i.key: i for i in evaluate_items(state.settings, state.sources, ctx.student, ctx.rows, now)}
-    visible = [k for k in ITEM_KEYS if can_view_department(me, k)]
+    judge = Judge.of(state.settings, state.sources, now)
+    items = {i.key: i for i in judge.all(ctx.student, ctx.rows)}
+    visible = [k for k in judge.keys if can_view_department(me, k)]
     editable = [k for k in visible if can_edit_department(me, k) and is_local(state.settings, k)]
     read_only = {k: state.settings.department(k).source for k in visible
                  if can_edit_department(me, k) and not is_local(state.settings, k)}
-    history = queries.student_history(db(), ctx.student, visible)
+    history = queries.student_history(db(), ctx.student, visible, every_item=visible == list(judge.keys))
+    # What CAS last said differently from the roster (server/identity/cas_people.py), from the history just read.
+    cas_note = next((h for h in history if h.kind == "audit" and h.summary == DIFFERS_ACTION), None)
+    today = operations.OperatorContext(state.settings, state.sources, me, "", now).today
+    forms = {k: [_form(ctx, k, action, today) for action in registry.get(k).console_actions] for k in editable}
     return render_template("console/student.html", student=ctx.student, items=items, rows=ctx.rows,
-                           visible=visible, editable=editable, read_only=read_only, history=history,
-                           today=operations.OperatorContext(state.settings, state.sources, me, "", now).today)
+                           visible=visible, editable=editable, read_only=read_only, history=history, forms=forms,
+                           cas_note=cas_note)
+
+
+def _form(ctx: StudentContext, key: str, action: ConsoleAction, today: date) -> dict[str, Any]:
+    """One console action as a form to render: where it posts, its inputs with their current values, buttons."""
+    current = registry.get(key).current(ctx.rows.get(key))
+    me = staff()
+    inputs = [{"id": f"{key}-{i.name}", "name": i.name, "label": i.label, "kind": i.kind, "choices": i.choices,
+               "required": i.required, "maxlength": i.maxlength, "max": today.isoformat() if i.until_today else "",
+               "value": i.value(current, today) if i.value else ""} for i in action.inputs]
+    note = action.note[0].format(operator=me.name or me.username) if action.note else ""
+    return {"action": f"/console/students/{ctx.student.student_no}/{key}" + (f"/{action.name}" if action.name else ""),
+            "title": action.title, "inputs": inputs, "buttons": action.buttons, "note": note, "grid": len(inputs) > 2}
 
 
 def _operator() -> operations.OperatorContext:
@@ -94,83 +117,38 @@ def _finish(student_no: str, outcome: operations.ChangeOutcome) -> Response:
 
 
 def department_short(key: str) -> str:
-    """The Chinese title of a department."""
-    from server.clearance.departments import TITLES
-
-    return TITLES[key][0]
+    """The Chinese title of an item's department."""
+    return registry.get(key).title[0]
 
 
 def status_short(status: str) -> str:
     """The Chinese title of a status."""
-    from server.web.console import STATUS_TITLES
-
     return STATUS_TITLES[status][0]
 
 
-def _form_error(student_no: str, exc: ApiError | FieldProblem) -> Response:
+def _form_error(student_no: str, exc: ApiError) -> Response:
     flash(f"{exc.message} · {exc.message_en}", "error")
     return back_to(f"/console/students/{student_no}")
 
 
-@bp.post("/students/<student_no>/apartment/move-out")
-def move_out(student_no: str) -> Response:
-    """The apartment manager records the move-out (today unless a date is given)."""
-    try:
-        day: date | None = parse_date("move_out_date", request.form.get("move_out_date", ""))
-        outcome = operations.record_move_out(db(), _operator(), student_no, move_out_date=day,
-                                             building=request.form.get("building", "").strip()[:64] or None)
-    except (FieldProblem, ApiError) as exc:
-        if isinstance(exc, ApiError) and exc.status not in (400, 422):
-            raise
-        return _form_error(student_no, exc)
-    return _finish(student_no, outcome)
+def _action_view(key: str, action: ConsoleAction) -> Callable[[str], Response]:
+    def view(student_no: str) -> Response:
+        try:
+            outcome = operations.run_action(db(), _operator(), key, action.name, student_no, request.form)
+        except ApiError as exc:
+            if exc.status not in (400, 422):
+                raise
+            return _form_error(student_no, exc)
+        return _finish(student_no, outcome)
+
+    view.__name__ = f"{key}_{action.name or 'update'}".replace("-", "_")
+    view.__doc__ = f"{action.title[1]} ({key}), from the student's page."
+    return view
 
 
-@bp.post("/students/<student_no>/finance/payment")
-def payment(student_no: str) -> Response:
-    """Finance records a payment."""
-    try:
-        amount = parse_yuan("amount", request.form.get("amount", ""))
-        outcome = operations.record_payment(db(), _operator(), student_no, amount_cents=amount,
-                                            fee_name=request.form.get("fee_name", ""))
-    except (FieldProblem, ApiError) as exc:
-        if isinstance(exc, ApiError) and exc.status not in (400, 422):
-            raise
-        return _form_error(student_no, exc)
-    return _finish(student_no, outcome)
-
-
-@bp.post("/students/<student_no>/finance/clear")
-def clear(student_no: str) -> Response:
-    """Finance clears the arrears."""
-    outcome = operations.clear_arrears(db(), _operator(), student_no, note=request.form.get("note", ""))
-    return _finish(student_no, outcome)
-
-
-@bp.post("/students/<student_no>/archives/thesis")
-def thesis(student_no: str) -> Response:
-    """The archives marks the thesis received or reviewed."""
-    try:
-        outcome = operations.set_archives_thesis(db(), _operator(), student_no, request.form.get("status", ""))
-    except ApiError as exc:
-        if exc.status not in (400, 422):
-            raise
-        return _form_error(student_no, exc)
-    return _finish(student_no, outcome)
-
-
-@bp.post("/students/<student_no>/library")
-def library(student_no: str) -> Response:
-    """The library updates loans, fees, violations, card and thesis."""
-    form = request.form
-    try:
-        values = {"owed_books": parse_count("owed_books", form.get("owed_books", "")),
-                  "owed_fees_cents": parse_yuan("owed_fees", form.get("owed_fees", "")),
-                  "violations": parse_count("violations", form.get("violations", "")),
-                  "card_status": form.get("card_status", ""), "thesis_status": form.get("thesis_status", "")}
-        outcome = operations.update_library(db(), _operator(), student_no, values)
-    except (FieldProblem, ApiError) as exc:
-        if isinstance(exc, ApiError) and exc.status not in (400, 422):
-            raise
-        return _form_error(student_no, exc)
-    return _finish(student_no, outcome)
+# Every item's console forms post here: /console/students/<no>/<key> (its own form) or /<key>/<action>; an item
+# that is off answers 404.
+for _item in registry.known().values():
+    for _action in _item.console_actions:
+        bp.post(f"/students/<student_no>/{_item.key}" + (f"/{_action.name}" if _action.name else ""))(
+            _action_view(_item.key, _action))

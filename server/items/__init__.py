@@ -1,0 +1,1 @@
+"""Clearance items: one module per item (see base.py), found by registry.py."""

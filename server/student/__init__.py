@@ -1,0 +1,1 @@
+"""The student's use cases: reading their clearance (refreshing pulled records), item actions, submitting."""

@@ -1,0 +1,135 @@
+"""One language at a time (#17): every page below speaks Chinese by default and English when asked, never both.
+
+A page in Chinese may hold no element marked `lang="en"` (the old side-by-side translation); a page in English may
+hold no Chinese characters. The data is English here (names, college, batch), so any Chinese left on an English
+page is the page's own words. The language switch names the other language by design and is left out.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import lxml.html
+import pytest
+from flask import render_template
+from sqlalchemy import update
+
+from server.clearance.events import OutboxEvent, event_row, insert_events
+from server.identity.accounts import Person
+from server.messaging import claims
+from server.timeutil import utcnow
+from tests.factories import ALL_PASSED, make_batch, make_student, set_records, student_token
+from tests.web.conftest import csrf_of, make_staff
+
+CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
+DATA = {"name": "Alex Test", "college": "College of Testing", "major": "Software", "supervisor": "Dr Who"}
+# Every item passed, the free text of its record (a building, a handler's name) in English too.
+PASSED = {key: {field: "Test" if isinstance(value, str) and CHINESE.search(value) else value
+                for field, value in (values or {}).items()} for key, values in ALL_PASSED.items()}
+# Cells that show the file's own vocabulary (a column's Chinese headers, the values it accepts in both).
+FILE_VOCABULARY = '//*[@id="main"]//section[@aria-labelledby="columns-title"]//td'
+
+
+def words(html: str, *, leave_out: str = "") -> tuple[str, list[str]]:
+    """The page's title and visible text (the switch left out), and the text of elements marked lang="en"."""
+    document = lxml.html.document_fromstring(html)
+    for element in document.xpath('//script | //style | //*[contains(@class, "lang-switch")]'
+                                  + (f" | {leave_out}" if leave_out else "")):
+        element.drop_tree()
+    marked = [" ".join(e.text_content().split()) for e in document.xpath('//body//*[starts-with(@lang, "en")]')]
+    return " ".join(document.text_content().split()), marked
+
+
+def assert_one_language(page: Callable[[dict[str, str]], str], leave_out: str = "") -> None:
+    """Chinese by default with nothing marked English beside it; English on request with no Chinese left."""
+    chinese, marked = words(page({}), leave_out=leave_out)
+    assert CHINESE.search(chinese), chinese[:200]
+    assert marked == [], f"English printed beside the Chinese: {marked}"
+    english, _ = words(page(ENGLISH), leave_out=leave_out)
+    assert '<html lang="en">' in page(ENGLISH)
+    left = sorted(set(CHINESE.findall(english)))
+    assert not left, f"Chinese left on the English page: {left} in {english[:400]}"
+
+
+def getter(client: Any, path: str, status: int = 200) -> Callable[[dict[str, str]], str]:
+    def get(headers: dict[str, str]) -> str:
+        response = client.get(path, headers=headers)
+        assert response.status_code == status, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    return get
+
+
+@pytest.fixture
+def student(session):
+    student = make_student(session, make_batch(session, name="June 2027"), **DATA)
+    set_records(session, student, PASSED)
+    session.commit()
+    return student
+
+
+@pytest.fixture
+def admin(session, signed_in):
+    return signed_in(staff_id=make_staff(session, "admin1", "admin").id)
+
+
+@pytest.mark.parametrize("path, status", [("/", 200), ("/no-such-page", 404)])
+def test_the_pages_anyone_sees(app, path, status):
+    assert_one_language(getter(app.test_client(), path, status))
+
+
+@pytest.mark.parametrize("path", ["/", "/logout", "/me/devices"])
+def test_the_students_own_pages(student, signed_in, path):
+    assert_one_language(getter(signed_in(student_id=student.id), path))
+
+
+def test_the_staff_home(admin):
+    assert_one_language(getter(admin, "/"))
+
+
+def test_the_binding_done_page(app, student):
+    def page(headers: dict[str, str]) -> str:
+        with app.test_request_context("/bind/cas/callback", headers=headers):
+            return render_template("identity/bind_done.html", person=Person(student=student), jssdk_url=None)
+
+    assert_one_language(page)
+
+
+def test_the_print_view(session, settings, api, signed_in):
+    student = make_student(session, make_batch(session, name="June 2027"), **DATA)
+    set_records(session, student, PASSED)
+    session.commit()
+    submitted = api(student_token(session, settings, student)).post("/api/v1/me/application", json={"confirm": True})
+    assert submitted.status_code == 201, submitted.text
+    assert_one_language(getter(signed_in(student_id=student.id), "/me/certificate/print"))
+
+
+@pytest.mark.parametrize("path", ["/admin/progress/never-logged-in", "/admin/progress/blocked?item=library",
+                                  "/admin/pushes", "/admin/audit"])
+def test_the_admin_pages(session, student, admin, path):
+    now = utcnow()
+    insert_events(session, [event_row(student.id, "item_passed", f"item_passed:{student.batch_id}:library",
+                                      {"batch_id": student.batch_id, "item": "library",
+                                       "changed_at": now.isoformat()}, now)])
+    session.execute(update(OutboxEvent).values(status=claims.UNCONFIRMED, last_error="worker stopped"))
+    session.commit()
+    assert_one_language(getter(admin, path))
+
+
+def test_the_import_form_and_report(admin):
+    assert_one_language(getter(admin, "/console/imports"), leave_out=FILE_VOCABULARY)
+    token = csrf_of(admin, "/console/imports")
+
+    def report(headers: dict[str, str]) -> str:
+        data = b"student_no,owed_books\nNOSUCH0001,0\n"
+        response = admin.post("/console/imports", headers=headers, content_type="multipart/form-data",
+                              data={"csrf_token": token, "kind": "library", "file": (io.BytesIO(data), "library.csv")})
+        assert response.status_code == 422, response.status_code
+        return response.get_data(as_text=True)
+
+    assert_one_language(report)
+
