@@ -7,32 +7,38 @@ from datetime import timedelta
 
 import redis
 from flask import Flask, Request, jsonify, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_openapi3 import Info, OpenAPI
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import cache as read_cache
 from server import ops, redaction
 from server.api.auth import authenticate_api_request
 from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
+from server.certificates.keys import check_keys
 from server.db import make_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
+from server.items import registry as items
+from server.readcache import PageCache
 from server.redis_client import make_redis
+from server.schema_check import refuse_non_utf8mb4
 from server.settings import Settings, load_settings
 from server.sources import build_sources
 from server.state import AppState, close_db
+from server.web.params import BoundedInt
 
 SECURITY_SCHEMES = {"bearer": {"type": "http", "scheme": "bearer"}}
 
 
-def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | None = None) -> OpenAPI:
     """Build the app from settings (read from the environment when not given).
 
     `redis_client` lets several app instances share one in-process stand-in (tests of cross-process sharing).
     """
     settings = settings or load_settings()
+    items.check(settings)  # unknown items in LIXIAO_ITEMS (or settings of none) stop the start
+    check_keys(settings)  # so does a certificate signing key that does not load
     redaction.install()
     redaction.register_secrets(_secret_values(settings))
     app = OpenAPI(
@@ -52,27 +58,31 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        # The session row's expiry is fixed at sign-in, so a refreshed cookie buys nothing, and it loses a race: a
+        # request that left with an older cookie (a favicon, a stylesheet) would, answering later, overwrite the
+        # newer one and its CSRF token. The cookie is sent only when the session changed.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in _protect_form for every non-API form
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.session_interface = _PagesOnlyCookieSessions()
     app.jinja_env.globals["help_phone"] = settings.help_phone
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeout=settings.database_timeout_seconds)
+    if settings.is_production:
+        refuse_non_utf8mb4(engine)
     redis_client = redis_client if redis_client is not None else make_redis(settings.redis_url)
-    # Registered even when reads are not cached here, so this app's writes retire other processes' entries.
-    cache = read_cache.ReadCache(redis_client, settings.database_url, settings.read_cache_seconds)
-    read_cache.register(cache, engine)
-    app.extensions["lixiao.read_cache"] = cache  # the registry only holds it weakly
     app.extensions["lixiao"] = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
         redis=redis_client,
         sources=build_sources(settings),
-        cache=cache if settings.read_cache_seconds else None,
+        pages=(PageCache(redis_client, settings.read_cache_seconds, items.active(settings).keys)
+               if settings.read_cache_seconds else None),
     )
     app.teardown_appcontext(close_db)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added
     csrf = CSRFProtect(app)
 
     @app.before_request
@@ -81,7 +91,7 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
         # then browser forms need their CSRF token (the JSON API is bearer-authenticated instead).
         authenticate_api_request()
         _refuse_malformed_json()
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith(("/api/", "/wx/service-account/callback")):  # WeChat signs its callbacks
             _protect_form(csrf)
     register_error_handlers(app)
     _register_routes(app)
@@ -99,7 +109,7 @@ class _PagesOnlyCookieSessions(SecureCookieSessionInterface):
     """The signed cookie session belongs to the web pages; the JSON API authenticates by bearer token alone, so
     its requests never open one (unsigning a cookie on every status request costs as much as answering it)."""
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith("/api/"):
             return self.make_null_session(app)
         return super().open_session(app, request)
@@ -110,7 +120,8 @@ def _secret_values(settings: Settings) -> list[str]:
     from sqlalchemy.engine import make_url
 
     values = [settings.secret_key, settings.wx_secret, settings.wecom_secret, settings.certificate_private_key,
-              *(d.api_key for d in settings.departments.values())]
+              *(d.api_key for d in settings.departments.values()),
+              settings.sa_secret, settings.sa_callback_token, settings.sa_aes_key]
     for url in (settings.database_url, settings.redis_url):
         try:
             password = make_url(url).password if url else None
@@ -137,14 +148,25 @@ def _refuse_malformed_json() -> None:
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.is_json and request.get_data(cache=True):
         try:
             request.get_json()
-        except BadRequest as exc:
+        except (BadRequest, RecursionError) as exc:  # RecursionError: nested deeper than Python's stack allows
             raise ApiError(400, ErrorCode.VALIDATION_ERROR, "请求内容不是有效的 JSON", "The body is not valid JSON"
                            ) from exc
 
 
 def _register_routes(app: OpenAPI) -> None:
     from server.api import auth_routes, certificates, departments, health, messaging, student
-    from server.web import admin, binding, certificate_pages, console, counter_pages, login, student_pages
+    from server.web import (
+        admin,
+        binding,
+        certificate_pages,
+        console,
+        counter_pages,
+        labels,
+        language,
+        login,
+        service_account,
+        student_pages,
+    )
 
     app.register_api(student.bp)
     app.register_api(auth_routes.bp)
@@ -160,8 +182,11 @@ def _register_routes(app: OpenAPI) -> None:
     app.register_blueprint(console.bp)
     app.register_blueprint(student_pages.bp)
     app.register_blueprint(admin.bp)
+    language.install(app)
+    app.jinja_env.globals.update(action_words=labels.action_words, transition_words=labels.transition_words)
+    app.register_blueprint(service_account.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)
-    def openapi_document():  # type: ignore[no-untyped-def]
+    def openapi_document():
         """The OpenAPI document of the whole API."""
         return jsonify(app.api_doc)
