@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 import requests
 
 from server.identity import ratelimit
@@ -24,7 +23,7 @@ from server.timeutil import utcnow
 from tests.certificates.conftest import browser_cookie
 from tests.departments.signing import signed
 from tests.drills.servers import RedisServer
-from tests.factories import ALL_PASSED, cleared_student, make_batch, set_records, student_token
+from tests.factories import ALL_PASSED, ITEM_KEYS, cleared_student, make_batch, set_records, student_token
 from tests.identity.flows import wx_login
 from tests.security.world import build_world
 
@@ -67,7 +66,7 @@ class Readers:
             started = time.monotonic()
             if token:
                 response = http.get(f"{base}/api/v1/me/clearance", timeout=TIMEOUT)
-                ok = response.status_code == 200 and len(response.json()["items"]) == 4
+                ok = response.status_code == 200 and len(response.json()["items"]) == len(ITEM_KEYS)
             else:  # the student's status page in a browser
                 response = http.get(f"{base}/me", allow_redirects=False, timeout=TIMEOUT)
                 ok = response.status_code == 200 and "图书馆" in response.text
@@ -143,7 +142,7 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
                                 timeout=TIMEOUT).json()["token"]
         bind = requests.get(f"{live.url}/bind/cas", params={"token": unbound}, allow_redirects=False,
                             timeout=TIMEOUT)
-        assert bind.status_code == 503 and "请稍后再试" in bind.text and "try again" in bind.text
+        assert bind.status_code == 503 and "请稍后再试" in bind.text  # the page in Chinese, the default
         time.sleep(1.0)
     warnings = [r.getMessage() for r in caplog.records if "failing open" in r.getMessage()]
     assert len(warnings) == 1, warnings  # said once per outage, not once per request
@@ -151,8 +150,16 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
     # Redis is back (empty, on the same port): limits apply again, ready again, no restart of the app.
     redis_server.start()
     wait_until(lambda: requests.get(f"{live.url}/readyz", timeout=TIMEOUT).status_code == 200, 10)
-    time.sleep(0.6)  # past RECHECK_SECONDS
-    assert login_statuses(live.url, PER_IP + 1) == [302] * PER_IP + [429]
+
+    def limiter_back() -> bool:
+        # A login makes the limiter try Redis again once RECHECK_SECONDS have passed; a fixed sleep raced it
+        # on a loaded machine (its pooled connection may fail once more after Redis is back).
+        requests.get(f"{live.url}/login", allow_redirects=False, timeout=TIMEOUT)
+        return not ratelimit._outage.is_set()
+
+    wait_until(limiter_back, 10)
+    statuses = login_statuses(live.url, PER_IP + 1)  # the probe that found Redis back may have counted once
+    assert statuses[-1] == 429 and statuses.count(302) <= PER_IP, statuses
     answers = readers.finish()
 
     during = [a for a in answers if a[0] >= hung]
@@ -164,14 +171,15 @@ def test_redis_hangs_then_dies_and_students_still_read(live, app, session, setti
 
 def test_a_change_made_while_redis_hangs_is_never_hidden_by_an_old_cache_entry(live, app, session, settings,
                                                                                 redis_server):
-    """The status read cache: a write that could not retire entries (Redis frozen, its data intact) is owed, and
-    paid as soon as Redis answers, so no process serves the entry read before the change."""
-    from server.cache import CLEARANCE, ReadCache
+    """The status read cache: a page kept in Redis before a change made while Redis was frozen (its data intact)
+    is never answered after it, by this app or by another one: the database's version decides."""
+    from server.app import create_app
+    from tests.conftest import LiveServer
     from tests.departments.console_client import ConsoleClient
     from tests.departments.test_console_operations import make_staff
 
     state = app.extensions["lixiao"]
-    assert state.cache is not None and settings.read_cache_seconds > 0
+    assert state.pages is not None and settings.read_cache_seconds > 0
     batch = make_batch(session)
     student = cleared_student(session, batch)
     set_records(session, student, {"library": {**ALL_PASSED["library"], "owed_books": 2}})
@@ -180,19 +188,17 @@ def test_a_change_made_while_redis_hangs_is_never_hidden_by_an_old_cache_entry(l
     reader = requests.Session()
     reader.headers["Authorization"] = f"Bearer {token}"
 
-    def library() -> str:
-        answer = reader.get(f"{live.url}/api/v1/me/clearance", timeout=TIMEOUT)
+    def library(base: str = live.url) -> str:
+        answer = reader.get(f"{base}/api/v1/me/clearance", timeout=TIMEOUT)
         assert answer.status_code == 200, answer.text
         return str(answer.json()["items"][0]["status"])
 
     assert [library(), library()] == ["not_passed", "not_passed"]  # the second answer came from the cache
-    other_process = ReadCache(redis.Redis.from_url(redis_server.url, decode_responses=True), settings.database_url,
-                              settings.read_cache_seconds)  # what another app server would find in Redis
-    assert other_process.lookup(CLEARANCE, student.id).value is not None
+    assert list(state.redis.scan_iter(match="lixiao:page:*"))  # what another app server would find in Redis
 
     librarian = ConsoleClient(live.url, app, staff=make_staff(session, "libdrill", "operator", department="library"))
     page = f"/console/students/{student.student_no}"
-    redis_server.pause()  # frozen: the entry and its version stay in Redis, unchanged
+    redis_server.pause()  # frozen: the page stays in Redis, unchanged
     try:
         changed = librarian.post(f"{page}/library", {"owed_books": "0", "owed_fees": "0", "violations": "0",
                                                      "card_status": "cancelled", "thesis_status": "approved"},
@@ -201,9 +207,9 @@ def test_a_change_made_while_redis_hangs_is_never_hidden_by_an_old_cache_entry(l
         assert library() == "passed"  # read from the database while Redis does not answer
     finally:
         redis_server.resume()
-    assert library() == "passed"  # this process paid what it owed before trusting Redis again
-    deadline = time.monotonic() + 5
-    while other_process.lookup(CLEARANCE, student.id).value is not None:  # paid within about a second
-        assert time.monotonic() < deadline, "the entry read before the change still counts for other processes"
-        time.sleep(0.1)
     assert library() == "passed"
+    other = LiveServer(create_app(settings))  # another app server, whose first look is in Redis
+    try:
+        assert library(other.url) == "passed"
+    finally:
+        other.stop()
