@@ -16,7 +16,7 @@ from server.certificates import service, verify
 from server.certificates.keys import key_ring
 from server.certificates.models import HANDOVER_ITEMS
 from server.certificates.qr import qr_png, qr_svg
-from server.certificates.service import CertificateRecord
+from server.certificates.service import REVOKED, CertificateRecord
 from server.certificates.signing import JWKS_PATH, SERIAL_PATTERN
 from server.errors import ApiError, ErrorCode, ErrorOut, error_responses
 from server.identity.models import Staff
@@ -63,9 +63,9 @@ class CertificateOut(BaseModel):
     handed_over: list[HandoverOut]
     replaces: str | None = Field(None, description="Serial of the revoked certificate this one was re-issued for")
     replaced_by: str | None = Field(None, description="Serial of the certificate re-issued for this revoked one")
-    qr_text: str = Field(description="The text the QR code holds (the verification URL)")
-    qr_svg: str = Field(description="An inline <svg> element of the QR code")
-    verify_url: str
+    qr_text: str | None = Field(description="The text the QR code holds (the verification URL); null once revoked")
+    qr_svg: str | None = Field(description="An inline <svg> element of the QR code; null once revoked")
+    verify_url: str | None = Field(description="The verification URL; null once revoked")
     issued_at: str
 
 
@@ -137,7 +137,9 @@ def counter_certificate_out(record: CertificateRecord) -> dict[str, Any]:
 
 
 def certificate_out(record: CertificateRecord, settings: Settings) -> dict[str, Any]:
-    """The student's certificate with its QR code."""
+    """The student's certificate with its QR code; a revoked one has none (nothing to show at a counter)."""
+    if record.status == REVOKED:
+        return {**counter_certificate_out(record), "qr_text": None, "qr_svg": None, "verify_url": None}
     url = service.verify_url(settings, record.certificate)
     return {**counter_certificate_out(record), "qr_text": url, "qr_svg": qr_svg(url), "verify_url": url}
 
@@ -182,10 +184,12 @@ def get_certificate():
     return response
 
 
-@me_bp.get("/certificate.png", responses={"200": PNG_RESPONSE})
+@me_bp.get("/certificate.png", responses={"200": PNG_RESPONSE, 422: ErrorOut})
 def get_certificate_png():
-    """The QR code as a PNG (the mini-program cannot show inline SVG)."""
+    """The QR code as a PNG (the mini-program cannot show inline SVG); 422 CERTIFICATE_REVOKED once revoked."""
     record = service.student_certificate(db(), current_student_id())
+    if record.status == REVOKED:
+        raise service.revoked_error(record.certificate)
     png = qr_png(service.verify_url(app_state().settings, record.certificate))
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 

@@ -211,7 +211,8 @@ def _lock(session: Session, serial: str) -> Certificate:
     return certificate
 
 
-def _revoked(certificate: Certificate) -> ApiError:
+def revoked_error(certificate: Certificate) -> ApiError:
+    """422 CERTIFICATE_REVOKED with the reason: whatever was asked of a revoked certificate."""
     return ApiError(422, ErrorCode.CERTIFICATE_REVOKED,
                     f"该离校证明已被撤销：{certificate.revoked_reason}",
                     f"This certificate was revoked: {certificate.revoked_reason}",
@@ -229,7 +230,7 @@ def record_handover(session: Session, serial: str, items: Sequence[str], staff: 
     wanted = list(dict.fromkeys(items))  # a repeated item in one request means it once
     certificate = _lock(session, serial)
     if certificate.revoked_at is not None:
-        raise _revoked(certificate)
+        raise revoked_error(certificate)
     done = [e for e in _handovers(session, certificate.application_id) if e.item in wanted]
     if done:
         raise _already_handed_over(done)

@@ -110,6 +110,11 @@ def test_admin_revokes_with_a_reason_audited_and_the_student_sees_it(session, su
     mine = student.get("/api/v1/me/certificate").json()
     assert mine["status"] == "revoked" and mine["revoked_reason"] == "论文查重未通过，学位撤销"
     assert mine["revoked_at"].endswith("+08:00")
+    # Nothing to show at the counter any more: no QR code in any form (#17.7), and the PNG says why.
+    assert mine["qr_text"] is None and mine["qr_svg"] is None and mine["verify_url"] is None
+    png = student.get("/api/v1/me/certificate.png")
+    assert png.status_code == 422 and png.json()["error"]["code"] == "CERTIFICATE_REVOKED"
+    assert png.json()["error"]["certificate"]["revoked_reason"] == "论文查重未通过，学位撤销"
     assert student.get("/api/v1/me/applications").json()["applications"][0]["certificate"]["status"] == "revoked"
     missing = admin_client.post("/api/v1/admin/certificates/LX2027-999999/revoke", json={"reason": "不存在"})
     assert missing.status_code == 404
