@@ -17,7 +17,7 @@ from server import ops, redaction
 from server.api.auth import authenticate_api_request
 from server.api.departments import SECURITY_SCHEMES as DEPARTMENT_SECURITY_SCHEMES
 from server.certificates.keys import check_keys
-from server.db import make_engine, make_session_factory
+from server.db import make_engine, make_read_engine, make_session_factory
 from server.errors import ApiError, ErrorCode, register_error_handlers, validation_error_response
 from server.items import registry as items
 from server.readcache import PageCache
@@ -72,13 +72,15 @@ def create_app(settings: Settings | None = None, *, redis_client: redis.Redis | 
     if settings.is_production:
         refuse_non_utf8mb4(engine)
     redis_client = redis_client if redis_client is not None else make_redis(settings.redis_url)
+    reads = make_read_engine(engine, timeout=settings.database_timeout_seconds)
     app.extensions["lixiao"] = AppState(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
+        reads=reads,
         redis=redis_client,
         sources=build_sources(settings),
-        pages=(PageCache(redis_client, settings.read_cache_seconds, items.active(settings).keys)
+        pages=(PageCache(redis_client, settings.read_cache_seconds, items.active(settings).keys, reads)
                if settings.read_cache_seconds else None),
     )
     app.teardown_appcontext(close_db)

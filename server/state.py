@@ -32,6 +32,7 @@ class AppState:
     redis: redis.Redis
     sources: dict[str, DepartmentSource]
     pages: PageCache | None = None  # the status page's read cache (server/readcache/), None when turned off
+    reads: Engine | None = None  # single-statement reads on a hot path (server/db.py make_read_engine); else engine
 
     @property
     def clearance(self) -> ClearanceDeps:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, request
-from sqlalchemy import Row, Select, SQLColumnExpression, select
+from sqlalchemy import Row, Select, SQLColumnExpression, bindparam, select
 
+from server.db import read_once, table_of
 from server.errors import ApiError, ErrorCode
 from server.identity.models import ApiSession, Staff
 from server.identity.tokens import Principal, principal_of, read_token
@@ -27,6 +28,20 @@ def ride_on_session_row(endpoint: str, extend: Extend) -> None:
     _RIDERS[endpoint] = extend
 
 
+_RIDDEN: dict[str, Select[Any]] = {}
+
+
+def _ridden(endpoint: str) -> Select[Any] | None:
+    """The session row's statement with the endpoint's rider, built once (a bound parameter names the session)."""
+    statement = _RIDDEN.get(endpoint)
+    if statement is None and endpoint in _RIDERS:
+        sessions = table_of(ApiSession)
+        statement = _RIDERS[endpoint](select(*sessions.c).where(sessions.c.id == bindparam("session_id")),
+                                      sessions.c.student_id)
+        _RIDDEN[endpoint] = statement
+    return statement
+
+
 def session_row() -> Row[Any] | None:
     """The row read with the caller's session when this endpoint rides on it (the extra columns last), or None."""
     return g.get("session_row")
@@ -44,13 +59,15 @@ def current_principal() -> Principal:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "请先登录", "Please log in")
     settings = app_state().settings
     session_id, _signed_at = read_token(settings.secret_key, token.strip(), ttl_seconds=settings.token_ttl_seconds)
-    session = db()
-    extend = _RIDERS.get(request.endpoint or "")
-    if extend is not None:
-        # The session row lands in the session's identity map, so the `get` below reads it without SQL.
-        context.session_row = session.execute(
-            extend(select(ApiSession).where(ApiSession.id == session_id), ApiSession.student_id)).first()
-    principal = principal_of(session.get(ApiSession, session_id), utcnow())
+    statement = _ridden(request.endpoint or "")
+    if statement is not None:
+        # One statement, on the read engine: no ORM session, no pre-ping, nothing to roll back afterwards.
+        state = app_state()
+        row = read_once(state.reads or state.engine, statement, {"session_id": session_id})
+        context.session_row = row
+        principal = principal_of(row, utcnow())
+    else:
+        principal = principal_of(db().get(ApiSession, session_id), utcnow())
     context.principal = principal
     return principal
 

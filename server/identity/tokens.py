@@ -5,8 +5,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from server.errors import ApiError, ErrorCode
@@ -26,6 +29,7 @@ class Principal:
     staff_id: int | None
 
 
+@lru_cache(maxsize=4)  # one secret per app; made once, not on every request
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=_SALT)
 
@@ -114,7 +118,7 @@ def _invalid() -> ApiError:
     return ApiError(401, ErrorCode.UNAUTHORIZED, "登录凭证无效，请重新登录", "Invalid token, please log in again")
 
 
-def principal_of(row: ApiSession | None, now: datetime) -> Principal:
+def principal_of(row: ApiSession | Row[Any] | None, now: datetime) -> Principal:
     """The principal of a live session row, or a 401 saying why not (a browser's row is no bearer token)."""
     if row is None or row.revoked_at is not None or row.kind != "api":
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "登录已失效，请重新登录", "Session ended, please log in again")

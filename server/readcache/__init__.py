@@ -35,11 +35,11 @@ from typing import Any
 import redis
 from flask import Response
 from redis.exceptions import RedisClusterException
-from sqlalchemy import Select, SQLColumnExpression, and_, bindparam, select
+from sqlalchemy import Engine, Select, SQLColumnExpression, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from server.clearance.models import Application, Batch, DataEpoch, Student
-from server.db import table_of
+from server.db import read_once, table_of
 from server.items import registry
 
 log = logging.getLogger(__name__)
@@ -133,8 +133,10 @@ def page_key(epoch: str, student_id: int) -> str:
 class PageCache:
     """Pages per student: this worker's copies, shared through Redis, each checked against the database."""
 
-    def __init__(self, client: redis.Redis, seconds: int, item_keys: tuple[str, ...]) -> None:
+    def __init__(self, client: redis.Redis, seconds: int, item_keys: tuple[str, ...], reads: Engine | None = None
+                 ) -> None:
         self.client = client
+        self.reads = reads  # the digest's single statement runs here when given (server/db.py make_read_engine)
         self._digest_of = _digest_statement(item_keys)
         self.seconds = max(0, min(seconds, MAX_SECONDS))
         self._copies: dict[str, _Kept] = {}
@@ -183,7 +185,9 @@ class PageCache:
         return None if row is None else versions_in(row)
 
     def _digest(self, session: Session, student_id: int) -> str:
-        row = session.execute(self._digest_of, {"student_id": student_id}).first()
+        params = {"student_id": student_id}
+        row = (read_once(self.reads, self._digest_of, params) if self.reads is not None
+               else session.execute(self._digest_of, params).first())
         return hashlib.blake2b(repr(tuple(row or ())).encode(), digest_size=12).hexdigest()
 
     def _shared(self, key: str) -> _Kept | None:
