@@ -92,8 +92,8 @@ const applications = (state, shows) => ({
   serve: (s) => s.on('GET', '/api/v1/me/applications', { statusCode: 200, data: { applications: APPLICATIONS[state] } }),
   open: (p) => p.instance.onLoad(),
 })
-const counter = (state, answer, shows) => ({
-  page: 'counter', state, shows, storage: COUNTER,
+const counter = (state, answer, shows, hides) => ({
+  page: 'counter', state, shows, hides, storage: COUNTER,
   serve: (s) => answer && s.on('POST', '/api/v1/counter/verify', answer),
   open: async (p) => {
     p.instance.onLoad()
@@ -137,10 +137,12 @@ const SCENES = [
   plain('privacy', ['我们保存什么', '谁能看到']),
   counter('scan', null, ['扫码核验']),
   counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '张三']),
-  counter('revoked', { statusCode: 200, data: verified({ status: 'revoked', revoked_reason: REVOKED_REASON }) },
-    ['已撤销', '证明已撤销，不能办理领取。']),
-  counter('forged', { statusCode: 422, data: api.error('CERTIFICATE_INVALID', '离校证明签名无效，可能被篡改或伪造。',
-    'The certificate signature is invalid; it may have been altered or forged.') }, ['无效的离校证明', '签名无效']),
+  // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
+  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记领取']),
+  counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
+    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记领取']),
+  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--invalid']),
 ]
 
 beforeEach(() => jest.resetModules())
