@@ -97,7 +97,7 @@ test('handed over: lists what was collected, by whom and when', async () => {
     }),
   })
   const page = await openCertificate()
-  expect(text(page, '.certificate__status')).toBe('已领取')
+  expect(text(page, '.certificate__status')).toBe('有效（已办理交接）')
   expect(texts(page, '.certificate__handover')).toEqual(['毕业证书counter · 2027-06-20 09:00', '学位证书counter · 2027-06-20 09:00'])
 })
 

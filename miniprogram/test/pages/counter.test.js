@@ -52,7 +52,7 @@ test('scan a valid certificate: QR only, verify with qr_text, show status, stude
   expect(texts(page, '.counter__certificate .section-title')).toEqual(['LX2027-000031'])
   expect(allText(page)).toContain('姓名张三')
   expect(cards(page).map((c) => c.label)).toEqual(['通过', '通过', '通过', '通过'])
-  expect(texts(page, '.counter__option')).toEqual(['毕业证书', '学位证书', '档案转递'])
+  expect(texts(page, '.counter__option')).toEqual(['毕业证书', '学位证书', '档案转递', '党组织关系转接'])
 })
 
 test('record a hand-over: POST {serial, items}, then the record is shown from a fresh verify', async () => {
@@ -69,13 +69,13 @@ test('record a hand-over: POST {serial, items}, then the record is shown from a 
   await settle(2)
   page.querySelector('.counter__record').dispatchEvent('tap')
   await settle()
-  expect(fake.log.modals[0].content).toBe('确认登记领取：毕业证书、档案转递？')
+  expect(fake.log.modals[0].content).toBe('确认登记交接：毕业证书、档案转递？')
   expect(fake.server.calls('POST', '/api/v1/counter/handover').map((r) => r.data)).toEqual([
     { serial: 'LX2027-000031', items: ['diploma', 'archive_transfer'] },
   ])
-  expect(fake.log.toasts).toEqual(['已登记领取'])
+  expect(fake.log.toasts).toEqual(['已登记交接'])
   expect(texts(page, '.counter__handed')).toEqual(['毕业证书counter · 2027-06-20 09:00', '档案转递counter · 2027-06-20 09:00'])
-  expect(texts(page, '.counter__option')).toEqual(['学位证书'])
+  expect(texts(page, '.counter__option')).toEqual(['学位证书', '党组织关系转接'])
 })
 
 test('nothing chosen: asks to choose, sends nothing', async () => {
@@ -171,12 +171,12 @@ test('a certificate revoked between scan and hand-over: the refusal, then the ve
 
 test('everything handed over: status and records, no more choices', async () => {
   setup()
-  const all = ['diploma', 'degree_certificate', 'archive_transfer'].map((item) => ({ item, by: 'counter', at: '2027-06-20T01:00:00+00:00' }))
+  const all = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((item) => ({ item, by: 'counter', at: '2027-06-20T01:00:00+00:00' }))
   fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 200, data: verifyResult({ status: 'handed_over', handed_over: all }) })
   const page = await openCounter()
   await scan(page)
-  expect(text(page, '.counter__status')).toBe('已领取')
-  expect(texts(page, '.counter__handed')).toHaveLength(3)
+  expect(text(page, '.counter__status')).toBe('有效（已办理交接）')
+  expect(texts(page, '.counter__handed')).toHaveLength(4)
   expect(page.querySelector('.counter__record')).toBeFalsy()
 })
 

@@ -136,12 +136,12 @@ const SCENES = [
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
   counter('scan', null, ['扫码核验']),
-  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '张三']),
+  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '党组织关系转接', '张三', '硕士研究生']),
   // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
   counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
-    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记领取']),
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记交接']),
   counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
-    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记领取']),
+    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记交接']),
   counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--invalid']),
 ]
 

@@ -2,6 +2,7 @@
 const { CERTIFICATE_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime } = require('../format')
+const { CERTIFICATE_STATUS_LABELS, HANDOVER_LABELS, word } = require('../vocabulary')
 
 const CLASSES = {
   [CERTIFICATE_STATUS.VALID]: 'passed',
@@ -9,9 +10,9 @@ const CLASSES = {
   [CERTIFICATE_STATUS.HANDED_OVER]: 'handed-over',
 }
 
-// The server names each hand-over (title, title_en); the app's own words are for an answer without them.
+// The server names each hand-over (title, title_en); its vocabulary is for an answer without them.
 function handoverWords(item) {
-  return i18n.t(i18n.has('handover.' + item) ? 'handover.' + item : 'handover.other')
+  return word(HANDOVER_LABELS, item) || i18n.t('certificate.handover_other')
 }
 
 // Hand-over records arrive as [{item, by, at}]; an object form ({item: {by, at}} or {items, by, at}) is accepted too.
@@ -38,7 +39,7 @@ function certificateStatusView(cert) {
   return {
     status,
     cls: known ? CLASSES[status] : 'not-passed',
-    label: known ? i18n.t('certificate.' + status) : i18n.t('counter.unknown'),
+    label: word(CERTIFICATE_STATUS_LABELS, known ? status : 'unknown'),
     revokedText:
       status === CERTIFICATE_STATUS.REVOKED && cert.revoked_reason
         ? i18n.t('certificate.revoked_reason', { reason: cert.revoked_reason })
@@ -61,4 +62,4 @@ function certificateView(cert) {
   })
 }
 
-module.exports = { certificateView, certificateStatusView, handoverRecords }
+module.exports = { certificateView, certificateStatusView, handoverRecords, handoverWords }

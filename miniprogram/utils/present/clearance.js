@@ -3,10 +3,11 @@ const { ITEM_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime, orNone, yesNo } = require('../format')
 const { statusView, itemTitle } = require('./status')
+const { DEGREE_LABELS, word } = require('../vocabulary')
 
 function studentRows(student) {
   if (!student) return []
-  const degree = student.degree_level ? i18n.t('degree.' + student.degree_level) : ''
+  const degree = word(DEGREE_LABELS, student.degree_level) || student.degree_level
   return [
     { label: i18n.t('home.name'), value: orNone(student.name) },
     { label: i18n.t('home.student_no'), value: orNone(student.student_no) },
@@ -31,7 +32,7 @@ function batchView(batch) {
 
 function itemCard(item) {
   const firstReason = (item.reasons || [])[0]
-  return Object.assign(statusView(item.status), {
+  return Object.assign(statusView(item.status, item), {
     key: item.key,
     title: itemTitle(item),
     summary: item.status === ITEM_STATUS.PASSED || !firstReason ? '' : i18n.pick(firstReason, 'message'),
@@ -43,7 +44,7 @@ function itemCard(item) {
 
 function notPassedTitles(items) {
   return (items || []).filter((item) => item.status !== ITEM_STATUS.PASSED).map((item) => {
-    const s = statusView(item.status)
+    const s = statusView(item.status, item)
     return { key: item.key, title: itemTitle(item), label: s.label, cls: s.cls }
   })
 }

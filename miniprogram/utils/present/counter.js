@@ -3,7 +3,7 @@
 const { CERTIFICATE_STATUS, HANDOVER_ITEMS } = require('../contract')
 const i18n = require('../../i18n/index')
 const errors = require('../errors')
-const { certificateView } = require('./certificate')
+const { certificateView, handoverWords } = require('./certificate')
 const { studentRows, itemCard } = require('./clearance')
 
 function handoverOptions(cert, selected) {
@@ -11,7 +11,7 @@ function handoverOptions(cert, selected) {
   const chosen = new Set(selected || [])
   return HANDOVER_ITEMS.map((item) => ({
     item,
-    label: i18n.t('handover.' + item),
+    label: handoverWords(item),
     done: done.has(item),
     checked: !done.has(item) && chosen.has(item),
   }))

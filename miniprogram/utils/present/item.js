@@ -48,13 +48,12 @@ function staleness(item, status, department) {
 }
 
 function itemDetail(item) {
-  const status = statusView(item.status)
+  const status = statusView(item.status, item)
   const department = departmentView(item.department)
   const source = i18n.pick(item, 'source_label')
   return Object.assign(status, {
     key: item.key,
     title: itemTitle(item),
-    label: i18n.pick(item, 'status_label') || status.label,
     rows: (item.rows || []).map(rowView),
     reasons: (item.reasons || []).map((r) => ({ code: r.code, text: i18n.pick(r, 'message') })),
     nextSteps: (item.next_steps || []).map((s) => i18n.pick(s, 'message')),
