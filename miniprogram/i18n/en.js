@@ -121,13 +121,6 @@ module.exports = {
     open: 'View ›',
     title: 'Notifications',
     empty: 'No messages yet. You are told here when an item turns “Passed”.',
-    pushed: 'Sent to WeChat',
-    not_pushed: {
-      no_consent: 'Not sent: you have not allowed this WeChat notification',
-      platform_refused: 'Not sent: WeChat refused the message',
-      rate_limited_retrying: 'Delayed by WeChat limits, retrying',
-      pending: 'Waiting to be sent',
-    },
   },
   subscribe: {
     title: 'WeChat notifications',

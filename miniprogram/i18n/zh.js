@@ -121,13 +121,6 @@ module.exports = {
     open: '查看 ›',
     title: '消息通知',
     empty: '暂无消息。事项变为“通过”时会在这里通知你。',
-    pushed: '已推送到微信',
-    not_pushed: {
-      no_consent: '未推送：你还没有允许这类微信通知',
-      platform_refused: '未推送：微信拒绝了这条推送',
-      rate_limited_retrying: '推送受限，正在重试',
-      pending: '等待推送',
-    },
   },
   subscribe: {
     title: '微信通知',

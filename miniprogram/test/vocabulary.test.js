@@ -10,6 +10,8 @@ const MIRRORS = [
   ['DEGREE_LABELS', 'server/vocabulary.py', 'DEGREE_LABELS'],
   ['CERTIFICATE_STATUS_LABELS', 'server/web/certificate_pages.py', 'STATUS_TEXT'],
   ['HANDOVER_LABELS', 'server/certificates/models.py', 'HANDOVER_ITEMS'],
+  // Keyed by not_pushed_reason; "null" (Python's None) is a notification that was pushed.
+  ['DELIVERY_LABELS', 'server/web/student_pages.py', 'DELIVERY'],
 ]
 
 function server(file, name) {
@@ -30,6 +32,7 @@ test('every degree level and certificate status the app knows has the server\'s 
     expect(Object.keys(vocabulary.CERTIFICATE_STATUS_LABELS)).toContain(status)
   }
   for (const status of Object.values(contract.ITEM_STATUS)) expect(Object.keys(vocabulary.STATUS_LABELS)).toContain(status)
+  expect(contract.NOT_PUSHED_REASONS.concat(['null']).sort()).toEqual(Object.keys(vocabulary.DELIVERY_LABELS).sort())
 })
 
 test('the reader refuses a name that is not there, rather than comparing with nothing', () => {

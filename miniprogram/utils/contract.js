@@ -17,7 +17,7 @@ const CERTIFICATE_STATUS = {
 }
 
 const DEGREE_LEVELS = ['master', 'doctor']
-const NOT_PUSHED_REASONS = ['no_consent', 'platform_refused', 'rate_limited_retrying', 'pending']
+const NOT_PUSHED_REASONS = ['no_consent', 'no_wechat_binding', 'platform_refused', 'rate_limited_retrying', 'pending']
 const HANDOVER_ITEMS = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer']
 const STAFF_ROLES = ['counter', 'admin']
 

@@ -30,6 +30,17 @@ const HANDOVER_LABELS = {
   party_transfer: ['党组织关系转接', 'Party membership transfer'],
 }
 
+// server/web/student_pages.py DELIVERY: whether a notification reached the phone, by not_pushed_reason; the key
+// "null" (Python's None) is one that was pushed.
+const DELIVERY_LABELS = {
+  null: ['已推送到手机', 'Pushed to your phone'],
+  no_consent: ['未订阅推送，仅在此显示', 'Not subscribed to pushes: shown here only'],
+  no_wechat_binding: ['未绑定微信，仅在此显示', 'No WeChat account bound: shown here only'],
+  pending: ['等待推送', 'Waiting to be pushed'],
+  rate_limited_retrying: ['推送繁忙，稍后重试', 'The platform is busy; will retry'],
+  platform_refused: ['平台未能送达，仅在此显示', 'The platform did not deliver it: shown here only'],
+}
+
 // The word for `code` in the current language; '' for a code the table does not have.
 function word(table, code) {
   const pair = Object.prototype.hasOwnProperty.call(table, code) ? table[code] : null
@@ -37,4 +48,4 @@ function word(table, code) {
   return i18n.lang() === 'en' ? pair[1] : pair[0]
 }
 
-module.exports = { STATUS_LABELS, DEGREE_LABELS, CERTIFICATE_STATUS_LABELS, HANDOVER_LABELS, word }
+module.exports = { STATUS_LABELS, DEGREE_LABELS, CERTIFICATE_STATUS_LABELS, HANDOVER_LABELS, DELIVERY_LABELS, word }

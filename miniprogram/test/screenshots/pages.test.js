@@ -128,7 +128,7 @@ const SCENES = [
   applications('submitted', ['离校证明 LX2027-000031', '有效']),
   applications('revoked', ['离校证明 LX2027-000031', '已撤销']),
   {
-    page: 'notifications', state: 'submitted', shows: ['四项均已通过', '已推送到微信', '离校事项通过通知'],
+    page: 'notifications', state: 'submitted', shows: ['四项均已通过', '已推送到手机', '未订阅推送，仅在此显示', '离校事项通过通知'],
     serve: (s) => s.on('GET', '/api/v1/me/notifications', { statusCode: 200, data: { items: NOTIFICATIONS } })
       .on('GET', '/api/v1/me/subscriptions', { statusCode: 200, data: { templates: TEMPLATES } }),
     open: (p) => p.instance.onLoad(),
