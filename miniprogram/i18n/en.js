@@ -54,6 +54,8 @@ module.exports = {
     submit_go: 'Submit departure application',
     blockers_title: 'You cannot submit yet:',
     view_certificate: 'My clearance certificate (QR code)',
+    certificate_revoked: 'Certificate status (revoked)',
+    certificate_status: 'Certificate status',
     applications: 'Completed items',
     notifications: 'Notifications',
     settings: 'Settings',

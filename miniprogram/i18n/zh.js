@@ -54,6 +54,8 @@ module.exports = {
     submit_go: '提交离校申请',
     blockers_title: '暂不能提交：',
     view_certificate: '我的离校证明（二维码）',
+    certificate_revoked: '查看证明状态（已撤销）',
+    certificate_status: '查看证明状态',
     applications: '已办事项',
     notifications: '消息通知',
     settings: '设置',

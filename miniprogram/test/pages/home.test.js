@@ -95,6 +95,34 @@ test('already submitted: the submission time and the certificate link are shown'
   expect(page.querySelector('.home__submit-button')).toBeFalsy()
 })
 
+// The button says what the student will find: a QR code only while the certificate is good for the counter.
+test.each([
+  ['valid', '我的离校证明（二维码）'],
+  ['handed_over', '我的离校证明（二维码）'],
+  ['revoked', '查看证明状态（已撤销）'],
+])('certificate %s: the certificate button says "%s"', async (status, label) => {
+  setup().server.on('GET', '/api/v1/me/clearance', {
+    statusCode: 200,
+    data: api.clearance({}, { can_submit: false,
+      application: api.application({ certificate: { serial: 'LX2027-000031', status } }) }),
+  })
+  const page = await openHome()
+  expect(text(page, '.home__certificate')).toBe(label)
+  page.querySelector('.home__certificate').dispatchEvent('tap')
+  await settle(2)
+  expect(fake.log.navigations).toEqual([{ type: 'navigateTo', url: '/pages/certificate/index' }])
+})
+
+test('English: a revoked certificate\'s button names its state', async () => {
+  setup({ language: 'en' }).server.on('GET', '/api/v1/me/clearance', {
+    statusCode: 200,
+    data: api.clearance({}, { can_submit: false,
+      application: api.application({ certificate: { serial: 'LX2027-000031', status: 'revoked' } }) }),
+  })
+  const page = await openHome()
+  expect(text(page, '.home__certificate')).toBe('Certificate status (revoked)')
+})
+
 test('no batch, and a closed batch', async () => {
   setup().server.on('GET', '/api/v1/me/clearance', { statusCode: 200, data: api.clearance({}, { batch: null, can_submit: false }) })
   let page = await openHome()

@@ -28,6 +28,8 @@ const CLEARANCE = {
   // Nothing was ever read from the apartment office.
   unread: () => api.clearance({ apartment: 'unavailable' }),
   submitted: () => api.clearance({}, { can_submit: false, application: api.application() }),
+  revoked: () => api.clearance({}, { can_submit: false,
+    application: api.application({ certificate: { serial: 'LX2027-000031', status: 'revoked' } }) }),
 }
 const CERTIFICATE = {
   submitted: api.certificate(),
@@ -61,8 +63,8 @@ function verified(certificate) {
 
 // Each scene: the page, its state (no hyphen: the Python side splits names on it), what the server answers, how the
 // page is opened, and texts its picture must show (and must not), so a picture cannot silently show some other state.
-const home = (state, shows) => ({
-  page: 'home', state, shows,
+const home = (state, shows, hides) => ({
+  page: 'home', state, shows, hides,
   serve: (s) => s.on('GET', '/api/v1/me/clearance', { statusCode: 200, data: CLEARANCE[state]() }),
   open: async (p) => { p.instance.onLoad(); await p.instance.onShow() },
 })
@@ -111,6 +113,7 @@ const SCENES = [
   home('blocked', ['暂不能提交：', '有 2 本书未归还', '欠缴住宿费 1200.00 元']),
   home('unavailable', ['暂不可查', '总务部公寓与物业中心系统暂时无法查询']),
   home('submitted', ['已于 2027-06-02 09:00 提交离校申请', '我的离校证明（二维码）']),
+  home('revoked', ['已于 2027-06-02 09:00 提交离校申请', '查看证明状态（已撤销）'], ['二维码']),
   item('passed', 'library', ['借书证状态', '已注销', '数据来源：部门批量导入'], ['import']),
   item('blocked', 'library', ['有 2 本书未归还', '归还图书并缴清欠费']),
   item('unavailable', 'apartment', ['暂不可查', '以下为最后已知数据，截至 2027-06-01 10:30', '紫荆 3 号楼',

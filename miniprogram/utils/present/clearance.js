@@ -1,5 +1,5 @@
 // Maps GET /api/v1/me/clearance onto the home and submit pages.
-const { ITEM_STATUS } = require('../contract')
+const { ITEM_STATUS, CERTIFICATE_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime, orNone, yesNo } = require('../format')
 const { statusView, itemTitle } = require('./status')
@@ -49,12 +49,23 @@ function notPassedTitles(items) {
   })
 }
 
+// What the student finds behind the button: a QR code to show only while the certificate holds at the counter.
+function certificateButton(certificate) {
+  const status = certificate && certificate.status
+  if (status === CERTIFICATE_STATUS.VALID || status === CERTIFICATE_STATUS.HANDED_OVER) {
+    return i18n.t('home.view_certificate')
+  }
+  if (status === CERTIFICATE_STATUS.REVOKED) return i18n.t('home.certificate_revoked')
+  return i18n.t('home.certificate_status')
+}
+
 function applicationView(application) {
   if (!application) return null
   return {
     id: application.id,
     submittedText: i18n.t('home.submitted', { time: formatTime(application.submitted_at) }),
     hasCertificate: Boolean(application.certificate),
+    certificateButton: certificateButton(application.certificate),
   }
 }
 
