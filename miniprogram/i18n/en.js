@@ -66,6 +66,7 @@ module.exports = {
     title: 'Item details',
     details: 'Details',
     reasons: 'Why not passed',
+    reasons_unavailable: 'Why it cannot be checked now',
     next_steps: 'What to do next',
     department: 'Department',
     place: 'Place',

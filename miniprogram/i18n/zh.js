@@ -66,6 +66,7 @@ module.exports = {
     title: '事项详情',
     details: '明细',
     reasons: '未通过原因',
+    reasons_unavailable: '暂不可查的原因',
     next_steps: '下一步怎么办',
     department: '办理部门',
     place: '地点',

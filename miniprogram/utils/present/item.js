@@ -56,6 +56,9 @@ function itemDetail(item) {
     title: itemTitle(item),
     rows: (item.rows || []).map(rowView),
     reasons: (item.reasons || []).map((r) => ({ code: r.code, text: i18n.pick(r, 'message') })),
+    // An unavailable item has not failed: its reasons say why it cannot be checked now (grey, not red).
+    reasonsTitle: i18n.t(status.status === ITEM_STATUS.UNAVAILABLE ? 'item.reasons_unavailable' : 'item.reasons'),
+    reasonsFailed: status.status !== ITEM_STATUS.UNAVAILABLE,
     nextSteps: (item.next_steps || []).map((s) => i18n.pick(s, 'message')),
     department,
     updatedText: '',
