@@ -99,6 +99,7 @@ module.exports = {
     revoked_reason: 'Reason: {reason}',
     revoked_title: 'This certificate has been revoked and can no longer be used.',
     revoked_what_to_do: 'What to do: contact the graduate school; once they have checked, an administrator issues a new certificate, which then shows on this page.',
+    help_phone: 'Graduate school: {phone}',
     handed_over_list: 'Handed over',
     handover_other: 'Other document',
     none: 'No certificate yet. You get one after every item passes and you submit the application.',

@@ -99,6 +99,7 @@ module.exports = {
     revoked_reason: '撤销原因：{reason}',
     revoked_title: '本证明已撤销，不能再用于办理离校。',
     revoked_what_to_do: '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。',
+    help_phone: '研究生院电话：{phone}',
     handed_over_list: '交接记录',
     handover_other: '其他材料',
     none: '还没有离校证明。全部事项通过并提交离校申请后即可获得。',

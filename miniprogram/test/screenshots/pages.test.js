@@ -126,7 +126,7 @@ const SCENES = [
   certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码']),
   // Not a dead end: why and what to do; no QR code to show at the counter, nothing to print.
   certificate('revoked', ['已撤销', '本证明已撤销，不能再用于办理离校。', '撤销原因：' + REVOKED_REASON,
-    '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。'],
+    '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。', '研究生院电话：0516-00000000'],
   ['wx-canvas', '出示此二维码', '在电脑上打印', '核验链接']),
   applications('submitted', ['离校证明 LX2027-000031', '有效']),
   applications('revoked', ['离校证明 LX2027-000031', '已撤销']),

@@ -2,6 +2,7 @@
 const { CERTIFICATE_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime } = require('../format')
+const env = require('../env')
 const { CERTIFICATE_STATUS_LABELS, HANDOVER_LABELS, word } = require('../vocabulary')
 
 const CLASSES = {
@@ -51,6 +52,7 @@ function certificateStatusView(cert) {
 function certificateView(cert) {
   if (!cert) return null
   const revoked = cert.status === CERTIFICATE_STATUS.REVOKED
+  const helpPhone = revoked ? env.helpPhone() : ''
   return Object.assign(certificateStatusView(cert), {
     revoked,
     serial: cert.serial,
@@ -59,6 +61,8 @@ function certificateView(cert) {
     verifyUrl: revoked ? '' : cert.verify_url || '',
     handedOver: handoverRecords(cert.handed_over),
     qrFailedText: i18n.t('certificate.qr_failed', { serial: cert.serial }),
+    helpPhone,
+    helpText: helpPhone ? i18n.t('certificate.help_phone', { phone: helpPhone }) : '',
   })
 }
 
