@@ -17,8 +17,8 @@ const CERTIFICATE_STATUS = {
 }
 
 const DEGREE_LEVELS = ['master', 'doctor']
-const NOT_PUSHED_REASONS = ['no_consent', 'platform_refused', 'rate_limited_retrying', 'pending']
-const HANDOVER_ITEMS = ['diploma', 'degree_certificate', 'archive_transfer']
+const NOT_PUSHED_REASONS = ['no_consent', 'no_wechat_binding', 'platform_refused', 'rate_limited_retrying', 'pending']
+const HANDOVER_ITEMS = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer']
 const STAFF_ROLES = ['counter', 'admin']
 
 // Every enum the app switches on, by name; the contract test looks for each value in the OpenAPI document.
@@ -41,6 +41,8 @@ const ERROR_CODES = {
   NO_OPEN_BATCH: 403,
   NOT_FOUND: 404,
   CERTIFICATE_NOT_FOUND: 404,
+  CERTIFICATE_INVALID: 422,
+  CERTIFICATE_REVOKED: 422,
   ALREADY_SUBMITTED: 409,
   ALREADY_HANDED_OVER: 409,
   ITEMS_NOT_PASSED: 422,
@@ -78,6 +80,8 @@ const FIELDS = {
   certificate: [
     'serial', 'status', 'revoked_reason', 'handed_over', 'qr_text', 'qr_svg', 'verify_url', 'issued_at',
   ],
+  // What a refused scan's envelope carries: CERTIFICATE_REVOKED names the certificate and its re-issue, if any.
+  refusal: ['certificate', 'replaced_by'],
   handover_record: ['item', 'by', 'at'],
   notification: [
     'id', 'event', 'title', 'title_en', 'body', 'body_en', 'created_at', 'pushed', 'not_pushed_reason',

@@ -27,8 +27,13 @@ function apiBase() {
   return current().apiBase
 }
 
+// The graduate school's help line for this environment ('' when none is configured).
+function helpPhone() {
+  return current().helpPhone || ''
+}
+
 function setDevOpenid(openid) {
   wx.setStorageSync(DEV_OPENID_KEY, openid || '')
 }
 
-module.exports = { envVersion, current, apiBase, setDevOpenid }
+module.exports = { envVersion, current, apiBase, helpPhone, setDevOpenid }

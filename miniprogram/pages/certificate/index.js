@@ -25,6 +25,9 @@ Component({
         onError: (err) => (NO_CERTIFICATE.includes(err.code) ? null : undefined),
       })
     },
+    callHelp() {
+      if (this.data.view && this.data.view.helpPhone) wx.makePhoneCall({ phoneNumber: this.data.view.helpPhone })
+    },
     onQrError() {
       this.setData({ qrFailed: true })
     },

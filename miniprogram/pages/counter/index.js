@@ -4,11 +4,11 @@ const counter = require('../../services/counter')
 const auth = require('../../utils/auth')
 const privacy = require('../../utils/privacy')
 const session = require('../../utils/session')
-const { verifyView, handoverOptions } = require('../../utils/present/counter')
+const { verifyView, handoverOptions, refusalView } = require('../../utils/present/counter')
 const ui = require('../../utils/ui')
 
 Component({
-  data: { t: {}, allowed: false, busy: false, error: null, view: null, manual: '' },
+  data: { t: {}, allowed: false, busy: false, error: null, verdict: null, view: null, manual: '' },
   methods: {
     onLoad() {
       this.setData({ t: i18n.dict(), allowed: auth.isStaff(session.getProfile()) })
@@ -35,14 +35,15 @@ Component({
     },
     async verify(qrText) {
       this.qrText = qrText
-      this.setData({ busy: true, error: null, view: null })
+      this.setData({ busy: true, error: null, verdict: null, view: null })
       try {
         const result = await counter.verifyCertificate(qrText)
         this.setData({ busy: false, view: verifyView(result) })
       } catch (err) {
         this.setData({ busy: false })
         if (ui.redirectIfUnbound(err)) return
-        this.setData({ error: ui.errorView(err) })
+        const verdict = refusalView(err)
+        this.setData(verdict ? { verdict } : { error: ui.errorView(err) })
       }
     },
     onOptionsChange(e) {

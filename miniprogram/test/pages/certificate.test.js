@@ -64,6 +64,30 @@ test('revoked: no QR and nothing to show or print; why, and what to do, as the w
   expect(text(page, '.certificate__serial')).toBe('LX2027-000031')
 })
 
+// Not a dead end: the help line (LIXIAO_HELP_PHONE on the server, config/index.js helpPhone here), one tap to call.
+test('revoked: the graduate school\'s help line, tap to call', async () => {
+  setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: '学籍信息有误' }) })
+  const page = await openCertificate()
+  expect(text(page, '.certificate__help')).toBe('研究生院电话：0516-00000000')
+  page.querySelector('.certificate__call').dispatchEvent('tap')
+  await settle()
+  expect(fake.log.calls).toEqual(['0516-00000000'])
+})
+
+test('a valid certificate has no help line; an environment without a number shows none', async () => {
+  setup({ statusCode: 200, data: api.certificate() })
+  let page = await openCertificate()
+  expect(page.querySelector('.certificate__help')).toBeFalsy()
+
+  jest.resetModules()
+  restoreWx()
+  // config/index.js leaves the release number empty until the university's help line is filled in.
+  setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: '学籍信息有误' }) }, { envVersion: 'release' })
+  page = await openCertificate()
+  expect(text(page, '.certificate__revoked')).toBe('撤销原因：学籍信息有误')
+  expect(page.querySelector('.certificate__help')).toBeFalsy()
+})
+
 test('revoked without a reason given: no empty "reason" line, still what to do', async () => {
   setup({ statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: null }) })
   const page = await openCertificate()
@@ -97,7 +121,7 @@ test('handed over: lists what was collected, by whom and when', async () => {
     }),
   })
   const page = await openCertificate()
-  expect(text(page, '.certificate__status')).toBe('已领取')
+  expect(text(page, '.certificate__status')).toBe('有效（已办理交接）')
   expect(texts(page, '.certificate__handover')).toEqual(['毕业证书counter · 2027-06-20 09:00', '学位证书counter · 2027-06-20 09:00'])
 })
 
@@ -151,6 +175,7 @@ test('English', async () => {
   expect(text(page, '.certificate__what-to-do')).toBe('What to do: contact the graduate school; once they have '
     + 'checked, an administrator issues a new certificate, which then shows on this page.')
   expect(allText(page)).not.toContain('Printing on a PC')
+  expect(text(page, '.certificate__help')).toBe('Graduate school: 0516-00000000')
 })
 
 test('English: a valid certificate has its printing steps', async () => {

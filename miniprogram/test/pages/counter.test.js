@@ -52,7 +52,7 @@ test('scan a valid certificate: QR only, verify with qr_text, show status, stude
   expect(texts(page, '.counter__certificate .section-title')).toEqual(['LX2027-000031'])
   expect(allText(page)).toContain('姓名张三')
   expect(cards(page).map((c) => c.label)).toEqual(['通过', '通过', '通过', '通过'])
-  expect(texts(page, '.counter__option')).toEqual(['毕业证书', '学位证书', '档案转递'])
+  expect(texts(page, '.counter__option')).toEqual(['毕业证书', '学位证书', '档案转递', '党组织关系转接'])
 })
 
 test('record a hand-over: POST {serial, items}, then the record is shown from a fresh verify', async () => {
@@ -69,13 +69,13 @@ test('record a hand-over: POST {serial, items}, then the record is shown from a 
   await settle(2)
   page.querySelector('.counter__record').dispatchEvent('tap')
   await settle()
-  expect(fake.log.modals[0].content).toBe('确认登记领取：毕业证书、档案转递？')
+  expect(fake.log.modals[0].content).toBe('确认登记交接：毕业证书、档案转递？')
   expect(fake.server.calls('POST', '/api/v1/counter/handover').map((r) => r.data)).toEqual([
     { serial: 'LX2027-000031', items: ['diploma', 'archive_transfer'] },
   ])
-  expect(fake.log.toasts).toEqual(['已登记领取'])
+  expect(fake.log.toasts).toEqual(['已登记交接'])
   expect(texts(page, '.counter__handed')).toEqual(['毕业证书counter · 2027-06-20 09:00', '档案转递counter · 2027-06-20 09:00'])
-  expect(texts(page, '.counter__option')).toEqual(['学位证书'])
+  expect(texts(page, '.counter__option')).toEqual(['学位证书', '党组织关系转接'])
 })
 
 test('nothing chosen: asks to choose, sends nothing', async () => {
@@ -101,40 +101,98 @@ test('409 ALREADY_HANDED_OVER is explained and the current record shown', async 
   expect(fake.server.calls('POST', '/api/v1/counter/verify')).toHaveLength(2)
 })
 
-test('a revoked certificate says so with its reason and offers no hand-over', async () => {
+// The server refuses a revoked certificate (422 CERTIFICATE_REVOKED) without student data: the page says so in one
+// full-width verdict readable from across the counter, as the web counter does, not as a generic error.
+function verdict(page) {
+  const node = page.querySelector('.counter__verdict')
+  if (!node) return null
+  const match = /counter__verdict--(\S+)/.exec(node.dom.className)
+  return { tone: match ? match[1] : '', state: text(page, '.counter__verdict-word'),
+    who: text(page, '.counter__verdict-who'), detail: texts(page, '.counter__verdict-detail') }
+}
+
+test('revoked and replaced (422): amber verdict naming the new certificate, nothing else to do', async () => {
   setup()
-  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 200, data: verifyResult({ status: 'revoked', revoked_reason: '学籍信息变更' }) })
+  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 422,
+    data: api.revokedAtCounter({ reason: '学籍信息变更', replacedBy: 'LX2027-000032' }) })
   const page = await openCounter()
   await scan(page)
-  expect(text(page, '.counter__status')).toBe('已撤销')
-  expect(text(page, '.counter__revoked')).toBe('撤销原因：学籍信息变更')
-  expect(text(page, '.counter__revoked-block')).toBe('证明已撤销，不能办理领取。')
+  expect(verdict(page)).toEqual({ tone: 'replaced', state: '已被替代', who: '新证明 LX2027-000032，请学生出示新证明',
+    detail: ['证明编号 LX2027-000031', '撤销原因：学籍信息变更'] })
+  expect(page.querySelector('.counter__invalid')).toBeFalsy()
+  expect(page.querySelector('.counter__record')).toBeFalsy()
+  expect(allText(page)).not.toContain('学生信息')
+})
+
+test('revoked, not replaced (422): red verdict with the reason', async () => {
+  setup()
+  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 422, data: api.revokedAtCounter({ reason: '学籍信息变更' }) })
+  const page = await openCounter()
+  await scan(page)
+  expect(verdict(page)).toEqual({ tone: 'revoked', state: '已撤销', who: '撤销原因：学籍信息变更',
+    detail: ['证明编号 LX2027-000031'] })
+  expect(page.querySelector('.counter__invalid')).toBeFalsy()
+  expect(page.querySelector('.counter__record')).toBeFalsy()
+})
+
+test('forged (422 CERTIFICATE_INVALID) and unknown (404 CERTIFICATE_NOT_FOUND): red verdicts with the server\'s why', async () => {
+  setup()
+  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 422, data: api.FORGED_AT_COUNTER })
+  const page = await openCounter()
+  await scan(page)
+  expect(verdict(page)).toEqual({ tone: 'invalid', state: '无效（可能伪造）', who: '离校证明签名无效，可能被篡改或伪造。', detail: [] })
+  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 404, data: api.UNKNOWN_AT_COUNTER })
+  await scan(page)
+  expect(verdict(page)).toEqual({ tone: 'invalid', state: '未知证明', who: '系统中没有这张离校证明，请核实来源', detail: [] })
+  expect(page.querySelector('.counter__invalid')).toBeFalsy()
+})
+
+test('a certificate revoked between scan and hand-over: the refusal, then the verdict from a fresh verify', async () => {
+  setup()
+  let revoked = false
+  fake.server.on('POST', '/api/v1/counter/verify', () => (revoked
+    ? { statusCode: 422, data: api.revokedAtCounter({ reason: '学籍信息变更' }) }
+    : { statusCode: 200, data: verifyResult() }))
+  fake.server.on('POST', '/api/v1/counter/handover', () => {
+    revoked = true
+    return { statusCode: 422, data: api.error('CERTIFICATE_REVOKED', '该离校证明已被撤销：学籍信息变更',
+      'This certificate was revoked: 学籍信息变更',
+      { certificate: { serial: 'LX2027-000031', status: 'revoked', revoked_reason: '学籍信息变更' } }) }
+  })
+  const page = await openCounter()
+  await scan(page)
+  page.instance.onOptionsChange({ detail: { value: ['diploma'] } })
+  await page.instance.recordHandover()
+  await settle()
+  expect(fake.log.modals[1].content).toBe('该离校证明已被撤销：学籍信息变更')
+  expect(verdict(page).tone).toBe('revoked')
   expect(page.querySelector('.counter__record')).toBeFalsy()
 })
 
 test('everything handed over: status and records, no more choices', async () => {
   setup()
-  const all = ['diploma', 'degree_certificate', 'archive_transfer'].map((item) => ({ item, by: 'counter', at: '2027-06-20T01:00:00+00:00' }))
+  const all = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((item) => ({ item, by: 'counter', at: '2027-06-20T01:00:00+00:00' }))
   fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 200, data: verifyResult({ status: 'handed_over', handed_over: all }) })
   const page = await openCounter()
   await scan(page)
-  expect(text(page, '.counter__status')).toBe('已领取')
-  expect(texts(page, '.counter__handed')).toHaveLength(3)
+  expect(text(page, '.counter__status')).toBe('有效（已办理交接）')
+  expect(texts(page, '.counter__handed')).toHaveLength(4)
   expect(page.querySelector('.counter__record')).toBeFalsy()
 })
 
+// Anything else says nothing about the certificate: it was not checked, and the counter is told why.
 test.each([
-  [404, 'CERTIFICATE_NOT_FOUND', '没有找到离校证明。'],
   [400, 'VALIDATION_ERROR', '提交的内容有误，请检查后重试。'],
   [403, 'FORBIDDEN', '你没有权限进行此操作。'],
   [429, 'RATE_LIMITED', '操作太频繁，请稍后再试。'],
-])('%i %s: shown as not a valid certificate, with the reason', async (status, code, message) => {
+])('%i %s: not checked, with the reason; no verdict on the certificate', async (status, code, message) => {
   setup()
   fake.server.on('POST', '/api/v1/counter/verify', { statusCode: status, data: { error: { code } } })
   const page = await openCounter()
   await scan(page)
-  expect(text(page, '.counter__invalid .badge')).toBe('无效的离校证明')
+  expect(text(page, '.counter__invalid .badge')).toBe('未能核验')
   expect(text(page, '.counter__error')).toBe(message)
+  expect(page.querySelector('.counter__verdict')).toBeFalsy()
 })
 
 test('closing the scanner sends nothing', async () => {
@@ -156,11 +214,22 @@ test('the QR text can be typed in instead of scanned', async () => {
   expect(text(page, '.counter__status')).toBe('有效')
 })
 
-test('English', async () => {
+test('English: the verdict in English', async () => {
   setup({ language: 'en' })
-  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 200, data: verifyResult({ status: 'revoked', revoked_reason: 'record corrected' }) })
+  fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 422,
+    data: api.revokedAtCounter({ reason: 'record corrected', replacedBy: 'LX2027-000032' }) })
   const page = await openCounter()
   await scan(page)
-  expect(text(page, '.counter__status')).toBe('Revoked')
-  expect(text(page, '.counter__revoked-block')).toBe('The certificate is revoked; nothing can be handed over.')
+  expect(verdict(page)).toEqual({ tone: 'replaced', state: 'Replaced',
+    who: 'New certificate LX2027-000032: ask the student to show it',
+    detail: ['Serial no. LX2027-000031', 'Reason: record corrected'] })
+})
+
+test('should a 200 answer ever say revoked, nothing is offered for hand-over', () => {
+  installWx({ storage: STAFF })
+  const { verifyView } = require('../../utils/present/counter')
+  const view = verifyView(verifyResult({ status: 'revoked', revoked_reason: '学籍信息变更' }))
+  expect(view.revoked).toBe(true)
+  expect(view.canHandover).toBe(false)
+  expect(view.certificate.label).toBe('已撤销')
 })

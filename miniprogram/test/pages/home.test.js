@@ -27,7 +27,7 @@ test('shows basic information and the batch window in Asia/Shanghai time', async
   setup().server.on('GET', '/api/v1/me/clearance', { statusCode: 200, data: api.clearance() })
   const page = await openHome()
   expect(texts(page, '.home__student .row')).toEqual([
-    '姓名张三', '学号2099000001', '学院计算机学院', '专业软件工程', '学位类别硕士', '导师李四', '预计毕业2027-06', '住校是',
+    '姓名张三', '学号2099000001', '学院计算机学院', '专业软件工程', '学位类别硕士研究生', '导师李四', '预计毕业2027-06', '住校是',
   ])
   expect(text(page, '.home__batch-name')).toBe('2027 年 6 月毕业生')
   expect(text(page, '.home__batch-window')).toBe('2027-06-01 00:00 至 2027-07-15 23:59')
@@ -52,6 +52,17 @@ test('each item state has its own colour and label; updated_at or "no data yet" 
   expect(shown[1].text).not.toContain('未归还')
   expect(shown[2].text).toContain('尚无数据')
   expect(shown[2].text).toContain('部门数据暂时无法读取')
+})
+
+test('an item\'s status words are the ones the server sends (status_label), the app\'s own only without them', async () => {
+  const data = api.clearance({ library: 'not_passed', finance: 'unavailable' })
+  Object.assign(data.items[0], { status_label: '未通过（服务器）', status_label_en: 'Not passed (server)' })
+  delete data.items[3].status_label
+  delete data.items[3].status_label_en
+  setup().server.on('GET', '/api/v1/me/clearance', { statusCode: 200, data })
+  const page = await openHome()
+  expect(cards(page).map((c) => c.label)).toEqual(['未通过（服务器）', '通过', '通过', '暂不可查'])
+  expect(texts(page, '.home__not-passed')).toEqual(['图书馆未通过（服务器）', '财务资产部暂不可查'])
 })
 
 test('all passed: the submit button leads to the submit page', async () => {
@@ -82,6 +93,34 @@ test('already submitted: the submission time and the certificate link are shown'
   const page = await openHome()
   expect(text(page, '.home__submitted')).toBe('已于 2027-06-02 09:00 提交离校申请')
   expect(page.querySelector('.home__submit-button')).toBeFalsy()
+})
+
+// The button says what the student will find: a QR code only while the certificate is good for the counter.
+test.each([
+  ['valid', '我的离校证明（二维码）'],
+  ['handed_over', '我的离校证明（二维码）'],
+  ['revoked', '查看证明状态（已撤销）'],
+])('certificate %s: the certificate button says "%s"', async (status, label) => {
+  setup().server.on('GET', '/api/v1/me/clearance', {
+    statusCode: 200,
+    data: api.clearance({}, { can_submit: false,
+      application: api.application({ certificate: { serial: 'LX2027-000031', status } }) }),
+  })
+  const page = await openHome()
+  expect(text(page, '.home__certificate')).toBe(label)
+  page.querySelector('.home__certificate').dispatchEvent('tap')
+  await settle(2)
+  expect(fake.log.navigations).toEqual([{ type: 'navigateTo', url: '/pages/certificate/index' }])
+})
+
+test('English: a revoked certificate\'s button names its state', async () => {
+  setup({ language: 'en' }).server.on('GET', '/api/v1/me/clearance', {
+    statusCode: 200,
+    data: api.clearance({}, { can_submit: false,
+      application: api.application({ certificate: { serial: 'LX2027-000031', status: 'revoked' } }) }),
+  })
+  const page = await openHome()
+  expect(text(page, '.home__certificate')).toBe('Certificate status (revoked)')
 })
 
 test('no batch, and a closed batch', async () => {
@@ -162,7 +201,7 @@ test('in English the item titles and labels come from the _en fields and the Eng
     ['Finance', 'Unavailable'],
   ])
   expect(cards(page)[0].text).toContain('2 books not returned')
-  expect(texts(page, '.home__student .row')[4]).toBe('DegreeMaster')
+  expect(texts(page, '.home__student .row')[4]).toBe("DegreeMaster's")
 })
 
 test('the counter entry appears only for counter or admin staff', async () => {

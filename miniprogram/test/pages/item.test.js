@@ -92,11 +92,30 @@ describe('an unavailable item', () => {
     expect(texts(page, '.item__reason')).toEqual(['总务部公寓与物业中心系统暂时无法查询'])
   })
 
+  // Grey is not red: the item has not failed, it cannot be checked now, and the heading and colour say so.
+  test('its reasons are why it cannot be checked now, not why it failed', async () => {
+    setup()
+    serve({ apartment: api.item('apartment', 'unavailable', 'last_known') })
+    const page = await openItem('apartment')
+    expect(text(page, '.item__reasons-title')).toBe('暂不可查的原因')
+    expect(allText(page)).not.toContain('未通过')
+    expect(page.querySelector('.item__reasons .error-text')).toBeFalsy()
+  })
+
+  test('a not passed item\'s reasons are why it failed, in red', async () => {
+    setup()
+    serve({ library: api.item('library', 'not_passed') })
+    const page = await openItem('library')
+    expect(text(page, '.item__reasons-title')).toBe('未通过原因')
+    expect(page.querySelector('.item__reasons .error-text')).toBeTruthy()
+  })
+
   test('English', async () => {
     setup({ language: 'en' })
     serve({ apartment: api.item('apartment', 'unavailable', 'last_known') })
     const page = await openItem('apartment')
     expect(text(page, '.item__last-known')).toBe('Last known values, as of 2027-06-01 10:30')
+    expect(text(page, '.item__reasons-title')).toBe('Why it cannot be checked now')
   })
 
   test('with nothing ever read says so in English too', async () => {

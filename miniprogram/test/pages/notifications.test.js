@@ -33,6 +33,7 @@ const ITEMS = [
   note(3, false, 'platform_refused'),
   note(4, false, 'rate_limited_retrying'),
   note(5, false, 'pending', { event: 'all_passed', title: '四项均已通过', title_en: 'All four passed' }),
+  note(6, false, 'no_wechat_binding'),
 ]
 
 let fake
@@ -57,15 +58,17 @@ async function openPage() {
 beforeEach(() => jest.resetModules())
 afterEach(restoreWx)
 
+// In the server's words (the web's notifications page): server/web/student_pages.py DELIVERY.
 test('every notification says whether it reached WeChat, and if not, why', async () => {
   setup()
   const page = await openPage()
   expect(texts(page, '.notifications__push')).toEqual([
-    '已推送到微信',
-    '未推送：你还没有允许这类微信通知',
-    '未推送：微信拒绝了这条推送',
-    '推送受限，正在重试',
+    '已推送到手机',
+    '未订阅推送，仅在此显示',
+    '平台未能送达，仅在此显示',
+    '推送繁忙，稍后重试',
     '等待推送',
+    '未绑定微信，仅在此显示',
   ])
   expect(texts(page, '.notifications__title')[4]).toBe('四项均已通过')
   expect(texts(page, '.notifications__time')[0]).toBe('2027-06-03 12:05')
@@ -86,7 +89,7 @@ test('English titles and bodies', async () => {
   const page = await openPage()
   expect(texts(page, '.notifications__title')[0]).toBe('Library passed')
   expect(texts(page, '.notifications__body')[0]).toBe('Your library item has passed.')
-  expect(texts(page, '.notifications__push')[1]).toBe('Not sent: you have not allowed this WeChat notification')
+  expect(texts(page, '.notifications__push')[1]).toBe('Not subscribed to pushes: shown here only')
 })
 
 test('empty list and error state', async () => {

@@ -28,6 +28,8 @@ const CLEARANCE = {
   // Nothing was ever read from the apartment office.
   unread: () => api.clearance({ apartment: 'unavailable' }),
   submitted: () => api.clearance({}, { can_submit: false, application: api.application() }),
+  revoked: () => api.clearance({}, { can_submit: false,
+    application: api.application({ certificate: { serial: 'LX2027-000031', status: 'revoked' } }) }),
 }
 const CERTIFICATE = {
   submitted: api.certificate(),
@@ -61,8 +63,8 @@ function verified(certificate) {
 
 // Each scene: the page, its state (no hyphen: the Python side splits names on it), what the server answers, how the
 // page is opened, and texts its picture must show (and must not), so a picture cannot silently show some other state.
-const home = (state, shows) => ({
-  page: 'home', state, shows,
+const home = (state, shows, hides) => ({
+  page: 'home', state, shows, hides,
   serve: (s) => s.on('GET', '/api/v1/me/clearance', { statusCode: 200, data: CLEARANCE[state]() }),
   open: async (p) => { p.instance.onLoad(); await p.instance.onShow() },
 })
@@ -92,8 +94,8 @@ const applications = (state, shows) => ({
   serve: (s) => s.on('GET', '/api/v1/me/applications', { statusCode: 200, data: { applications: APPLICATIONS[state] } }),
   open: (p) => p.instance.onLoad(),
 })
-const counter = (state, answer, shows) => ({
-  page: 'counter', state, shows, storage: COUNTER,
+const counter = (state, answer, shows, hides) => ({
+  page: 'counter', state, shows, hides, storage: COUNTER,
   serve: (s) => answer && s.on('POST', '/api/v1/counter/verify', answer),
   open: async (p) => {
     p.instance.onLoad()
@@ -111,10 +113,11 @@ const SCENES = [
   home('blocked', ['暂不能提交：', '有 2 本书未归还', '欠缴住宿费 1200.00 元']),
   home('unavailable', ['暂不可查', '总务部公寓与物业中心系统暂时无法查询']),
   home('submitted', ['已于 2027-06-02 09:00 提交离校申请', '我的离校证明（二维码）']),
+  home('revoked', ['已于 2027-06-02 09:00 提交离校申请', '查看证明状态（已撤销）'], ['二维码']),
   item('passed', 'library', ['借书证状态', '已注销', '数据来源：部门批量导入'], ['import']),
   item('blocked', 'library', ['有 2 本书未归还', '归还图书并缴清欠费']),
   item('unavailable', 'apartment', ['暂不可查', '以下为最后已知数据，截至 2027-06-01 10:30', '紫荆 3 号楼',
-    '数据来源：部门业务系统'], ['更新于', 'http']),
+    '数据来源：部门业务系统', '暂不可查的原因'], ['更新于', 'http', '未通过原因']),
   item('unread', 'apartment', ['暂不可查', '尚未取得公寓与物业中心的任何数据，暂无明细可显示。'], ['尚无数据', '数据来源']),
   submit('passed', ['离校申请只能提交一次']),
   submit('blocked', ['暂不能提交，原因：', '财务资产部']),
@@ -123,12 +126,12 @@ const SCENES = [
   certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码']),
   // Not a dead end: why and what to do; no QR code to show at the counter, nothing to print.
   certificate('revoked', ['已撤销', '本证明已撤销，不能再用于办理离校。', '撤销原因：' + REVOKED_REASON,
-    '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。'],
+    '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。', '研究生院电话：0516-00000000'],
   ['wx-canvas', '出示此二维码', '在电脑上打印', '核验链接']),
   applications('submitted', ['离校证明 LX2027-000031', '有效']),
   applications('revoked', ['离校证明 LX2027-000031', '已撤销']),
   {
-    page: 'notifications', state: 'submitted', shows: ['四项均已通过', '已推送到微信', '离校事项通过通知'],
+    page: 'notifications', state: 'submitted', shows: ['四项均已通过', '已推送到手机', '未订阅推送，仅在此显示', '离校事项通过通知'],
     serve: (s) => s.on('GET', '/api/v1/me/notifications', { statusCode: 200, data: { items: NOTIFICATIONS } })
       .on('GET', '/api/v1/me/subscriptions', { statusCode: 200, data: { templates: TEMPLATES } }),
     open: (p) => p.instance.onLoad(),
@@ -136,11 +139,13 @@ const SCENES = [
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
   counter('scan', null, ['扫码核验']),
-  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '张三']),
-  counter('revoked', { statusCode: 200, data: verified({ status: 'revoked', revoked_reason: REVOKED_REASON }) },
-    ['已撤销', '证明已撤销，不能办理领取。']),
-  counter('forged', { statusCode: 422, data: api.error('CERTIFICATE_INVALID', '离校证明签名无效，可能被篡改或伪造。',
-    'The certificate signature is invalid; it may have been altered or forged.') }, ['无效的离校证明', '签名无效']),
+  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '党组织关系转接', '张三', '硕士研究生']),
+  // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
+  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记交接']),
+  counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
+    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记交接']),
+  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--invalid']),
 ]
 
 beforeEach(() => jest.resetModules())

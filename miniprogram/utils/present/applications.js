@@ -9,7 +9,7 @@ function applicationView(app) {
     batchName: app.batch_name || '',
     submittedText: formatTime(app.submitted_at),
     items: (app.items || []).map((it) =>
-      Object.assign(statusView(it.status), { key: it.key, title: itemTitle(it) }),
+      Object.assign(statusView(it.status, it), { key: it.key, title: itemTitle(it) }),
     ),
     certificate: app.certificate
       ? Object.assign(certificateStatusView(app.certificate), { serial: app.certificate.serial })

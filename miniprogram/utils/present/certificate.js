@@ -2,6 +2,8 @@
 const { CERTIFICATE_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime } = require('../format')
+const env = require('../env')
+const { CERTIFICATE_STATUS_LABELS, HANDOVER_LABELS, word } = require('../vocabulary')
 
 const CLASSES = {
   [CERTIFICATE_STATUS.VALID]: 'passed',
@@ -9,9 +11,9 @@ const CLASSES = {
   [CERTIFICATE_STATUS.HANDED_OVER]: 'handed-over',
 }
 
-// The server names each hand-over (title, title_en); the app's own words are for an answer without them.
+// The server names each hand-over (title, title_en); its vocabulary is for an answer without them.
 function handoverWords(item) {
-  return i18n.t(i18n.has('handover.' + item) ? 'handover.' + item : 'handover.other')
+  return word(HANDOVER_LABELS, item) || i18n.t('certificate.handover_other')
 }
 
 // Hand-over records arrive as [{item, by, at}]; an object form ({item: {by, at}} or {items, by, at}) is accepted too.
@@ -38,7 +40,7 @@ function certificateStatusView(cert) {
   return {
     status,
     cls: known ? CLASSES[status] : 'not-passed',
-    label: known ? i18n.t('certificate.' + status) : i18n.t('counter.unknown'),
+    label: word(CERTIFICATE_STATUS_LABELS, known ? status : 'unknown'),
     revokedText:
       status === CERTIFICATE_STATUS.REVOKED && cert.revoked_reason
         ? i18n.t('certificate.revoked_reason', { reason: cert.revoked_reason })
@@ -50,6 +52,7 @@ function certificateStatusView(cert) {
 function certificateView(cert) {
   if (!cert) return null
   const revoked = cert.status === CERTIFICATE_STATUS.REVOKED
+  const helpPhone = revoked ? env.helpPhone() : ''
   return Object.assign(certificateStatusView(cert), {
     revoked,
     serial: cert.serial,
@@ -58,7 +61,9 @@ function certificateView(cert) {
     verifyUrl: revoked ? '' : cert.verify_url || '',
     handedOver: handoverRecords(cert.handed_over),
     qrFailedText: i18n.t('certificate.qr_failed', { serial: cert.serial }),
+    helpPhone,
+    helpText: helpPhone ? i18n.t('certificate.help_phone', { phone: helpPhone }) : '',
   })
 }
 
-module.exports = { certificateView, certificateStatusView, handoverRecords }
+module.exports = { certificateView, certificateStatusView, handoverRecords, handoverWords }

@@ -1,12 +1,13 @@
 // Maps GET /api/v1/me/clearance onto the home and submit pages.
-const { ITEM_STATUS } = require('../contract')
+const { ITEM_STATUS, CERTIFICATE_STATUS } = require('../contract')
 const i18n = require('../../i18n/index')
 const { formatTime, orNone, yesNo } = require('../format')
 const { statusView, itemTitle } = require('./status')
+const { DEGREE_LABELS, word } = require('../vocabulary')
 
 function studentRows(student) {
   if (!student) return []
-  const degree = student.degree_level ? i18n.t('degree.' + student.degree_level) : ''
+  const degree = word(DEGREE_LABELS, student.degree_level) || student.degree_level
   return [
     { label: i18n.t('home.name'), value: orNone(student.name) },
     { label: i18n.t('home.student_no'), value: orNone(student.student_no) },
@@ -31,7 +32,7 @@ function batchView(batch) {
 
 function itemCard(item) {
   const firstReason = (item.reasons || [])[0]
-  return Object.assign(statusView(item.status), {
+  return Object.assign(statusView(item.status, item), {
     key: item.key,
     title: itemTitle(item),
     summary: item.status === ITEM_STATUS.PASSED || !firstReason ? '' : i18n.pick(firstReason, 'message'),
@@ -43,9 +44,19 @@ function itemCard(item) {
 
 function notPassedTitles(items) {
   return (items || []).filter((item) => item.status !== ITEM_STATUS.PASSED).map((item) => {
-    const s = statusView(item.status)
+    const s = statusView(item.status, item)
     return { key: item.key, title: itemTitle(item), label: s.label, cls: s.cls }
   })
+}
+
+// What the student finds behind the button: a QR code to show only while the certificate holds at the counter.
+function certificateButton(certificate) {
+  const status = certificate && certificate.status
+  if (status === CERTIFICATE_STATUS.VALID || status === CERTIFICATE_STATUS.HANDED_OVER) {
+    return i18n.t('home.view_certificate')
+  }
+  if (status === CERTIFICATE_STATUS.REVOKED) return i18n.t('home.certificate_revoked')
+  return i18n.t('home.certificate_status')
 }
 
 function applicationView(application) {
@@ -54,6 +65,7 @@ function applicationView(application) {
     id: application.id,
     submittedText: i18n.t('home.submitted', { time: formatTime(application.submitted_at) }),
     hasCertificate: Boolean(application.certificate),
+    certificateButton: certificateButton(application.certificate),
   }
 }
 

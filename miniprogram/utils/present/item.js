@@ -48,15 +48,17 @@ function staleness(item, status, department) {
 }
 
 function itemDetail(item) {
-  const status = statusView(item.status)
+  const status = statusView(item.status, item)
   const department = departmentView(item.department)
   const source = i18n.pick(item, 'source_label')
   return Object.assign(status, {
     key: item.key,
     title: itemTitle(item),
-    label: i18n.pick(item, 'status_label') || status.label,
     rows: (item.rows || []).map(rowView),
     reasons: (item.reasons || []).map((r) => ({ code: r.code, text: i18n.pick(r, 'message') })),
+    // An unavailable item has not failed: its reasons say why it cannot be checked now (grey, not red).
+    reasonsTitle: i18n.t(status.status === ITEM_STATUS.UNAVAILABLE ? 'item.reasons_unavailable' : 'item.reasons'),
+    reasonsFailed: status.status !== ITEM_STATUS.UNAVAILABLE,
     nextSteps: (item.next_steps || []).map((s) => i18n.pick(s, 'message')),
     department,
     updatedText: '',

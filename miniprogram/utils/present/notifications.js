@@ -1,13 +1,16 @@
 // Maps notifications and subscribe-message templates.
 const i18n = require('../../i18n/index')
 const { formatTime } = require('../format')
+const { DELIVERY_LABELS, word } = require('../vocabulary')
+
+// As the web's notifications page says it; a reason the app does not know reads as the web reads it: not delivered.
+function deliveryText(n) {
+  if (n.pushed) return word(DELIVERY_LABELS, 'null')
+  return word(DELIVERY_LABELS, n.not_pushed_reason || 'pending') || word(DELIVERY_LABELS, 'platform_refused')
+}
 
 function notificationView(n) {
-  let pushText = i18n.t('notifications.pushed')
-  if (!n.pushed) {
-    const key = 'notifications.not_pushed.' + (n.not_pushed_reason || 'pending')
-    pushText = i18n.has(key) ? i18n.t(key) : i18n.t('notifications.not_pushed.pending')
-  }
+  const pushText = deliveryText(n)
   return {
     id: n.id,
     event: n.event,
