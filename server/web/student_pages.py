@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from server.api.auth import origin
 from server.certificates import service as certificates
-from server.certificates.qr import qr_svg
+from server.certificates.qr import QR_WORDS, qr_svg
 from server.clearance.rules import Status
 from server.errors import ApiError, ErrorCode
 from server.identity import sessions
@@ -29,6 +29,7 @@ from server.timeutil import local_display, utcnow
 from server.web.certificate_pages import STATUS_TEXT
 from server.web.guards import to_login
 from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
+from server.web.language import t
 from server.web.session import browser_student, note_student_login, web_session
 from server.web.student_view import error_view, item_view, submit_blockers, window_text
 
@@ -174,7 +175,7 @@ def certificate() -> tuple[str, int, dict[str, str]]:
         return render_template("me/certificate.html", certificate=None, available=True), 200, headers
     url = certificates.verify_url(app_state().settings, record.certificate)
     cert = record.certificate
-    qr = Markup(qr_svg(url))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
+    qr = Markup(qr_svg(url, label=t(QR_WORDS)))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
     view = {
         "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
         "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
