@@ -94,6 +94,30 @@ def getter(client: Any, path: str, status: int = 200) -> Callable[[dict[str, str
     return get
 
 
+def after_post(client: Any, path: str, form: Callable[[], dict[str, str]], csrf_page: str
+               ) -> Callable[[dict[str, str]], str]:
+    """The page a form post leads to, its message in the language of the request that posted."""
+    def page(headers: dict[str, str]) -> str:
+        response = client.post(path, data={"csrf_token": csrf_of(client, csrf_page), **form()}, headers=headers)
+        assert response.status_code in (302, 303), (path, response.status_code)
+        shown = client.get(response.headers["Location"], headers=headers).get_data(as_text=True)
+        assert 'class="flash flash-' in shown, shown[:400]
+        return shown
+
+    return page
+
+
+def posted_page(client: Any, path: str, form: Callable[[], dict[str, Any]], csrf_page: str, status: int = 200
+                ) -> Callable[[dict[str, str]], str]:
+    """The page a form post answers with."""
+    def page(headers: dict[str, str]) -> str:
+        response = client.post(path, data={"csrf_token": csrf_of(client, csrf_page), **form()}, headers=headers)
+        assert response.status_code == status, (path, response.status_code)
+        return response.get_data(as_text=True)
+
+    return page
+
+
 @pytest.fixture
 def student(session):
     student = make_student(session, make_batch(session, name="June 2027"), **DATA)
@@ -105,6 +129,15 @@ def student(session):
 @pytest.fixture
 def admin(session, signed_in):
     return signed_in(staff_id=make_staff(session, "admin1", "admin").id)
+
+
+@pytest.fixture
+def certified(session, settings, api, student):
+    """The student, who submitted; returns the certificate as the API shows it."""
+    client = api(student_token(session, settings, student))
+    submitted = client.post("/api/v1/me/application", json={"confirm": True})
+    assert submitted.status_code == 201, submitted.text
+    return client.get("/api/v1/me/certificate").json()
 
 
 @pytest.mark.parametrize("path, status", [("/", 200), ("/no-such-page", 404)])
@@ -129,17 +162,13 @@ def test_the_binding_done_page(app, student):
     assert_one_language(page)
 
 
-def test_the_print_view(session, settings, api, signed_in):
-    student = make_student(session, make_batch(session, name="June 2027"), **DATA)
-    set_records(session, student, PASSED)
-    session.commit()
-    submitted = api(student_token(session, settings, student)).post("/api/v1/me/application", json={"confirm": True})
-    assert submitted.status_code == 201, submitted.text
+def test_the_print_view(student, certified, signed_in):
     assert_one_language(getter(signed_in(student_id=student.id), "/me/certificate/print"))
 
 
-@pytest.mark.parametrize("path", ["/admin/progress/never-logged-in", "/admin/progress/blocked?item=library",
-                                  "/admin/pushes", "/admin/audit"])
+@pytest.mark.parametrize("path", ["/admin/progress", "/admin/progress/never-logged-in",
+                                  "/admin/progress/blocked?item=library", "/admin/batches", "/admin/batches/{batch}",
+                                  "/admin/exports", "/admin/certificates", "/admin/pushes", "/admin/audit"])
 def test_the_admin_pages(session, student, admin, path):
     now = utcnow()
     insert_events(session, [event_row(student.id, "item_passed", f"item_passed:{student.batch_id}:library",
@@ -147,8 +176,8 @@ def test_the_admin_pages(session, student, admin, path):
                                        "changed_at": now.isoformat()}, now)])
     session.execute(update(OutboxEvent).values(status=claims.UNCONFIRMED, last_error="worker stopped"))
     session.commit()
-    assert_one_language(getter(admin, path), leave_out={"/admin/audit": AUDIT_CODES, "/admin/pushes": PUSH_CODES
-                                                        }.get(path, ""))
+    assert_one_language(getter(admin, path.format(batch=student.batch_id)),
+                        leave_out={"/admin/audit": AUDIT_CODES, "/admin/pushes": PUSH_CODES}.get(path, ""))
 
 
 def test_the_import_form_and_report(admin):
@@ -164,3 +193,31 @@ def test_the_import_form_and_report(admin):
 
     assert_one_language(report, data=["library.csv", "NOSUCH0001"])
 
+
+def test_the_counter(session, certified, signed_in):
+    counter = signed_in(staff_id=make_staff(session, "desk1", "counter").id)
+    assert_one_language(getter(counter, "/counter"), data=["desk"])
+    scan = {"qr_text": certified["qr_text"], "via": "scanner"}
+    assert_one_language(posted_page(counter, "/counter", lambda: scan, "/counter"), data=["desk"])
+    items = iter(["diploma", "degree_certificate"])  # one hand-over in each language
+
+    def handover() -> dict[str, Any]:
+        return {"serial": certified["serial"], "items": [next(items)]}
+
+    assert_one_language(posted_page(counter, "/counter/handover", handover, "/counter"), data=["desk"])
+    again = {"serial": certified["serial"], "items": ["diploma"]}  # refused: handed over already
+    assert_one_language(posted_page(counter, "/counter/handover", lambda: again, "/counter", 409), data=["desk"])
+    forged = {"qr_text": certified["qr_text"][:-3] + "AAA"}
+    assert_one_language(posted_page(counter, "/counter", lambda: forged, "/counter", 422), data=["desk"])
+
+
+def test_the_certificate_console(certified, admin):
+    page = f"/console/certificates/{certified['serial']}"
+    scanned = admin.post("/counter", data={"csrf_token": csrf_of(admin, "/counter"), "qr_text": certified["qr_text"]})
+    assert scanned.status_code == 200  # the page lists the scans, in words
+    assert_one_language(getter(admin, "/console/certificates"))
+    assert_one_language(getter(admin, page))
+    reasons = iter(["Wrong name", "Wrong college"])
+    assert_one_language(after_post(admin, f"{page}/revoke", lambda: {"reason": next(reasons)}, page),
+                        data=["Wrong", "name", "college"])  # revoked, the re-issue form instead
+    assert_one_language(after_post(admin, f"{page}/reissue", dict, page), data=["Wrong", "name", "college"])
