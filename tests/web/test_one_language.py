@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import lxml.html
@@ -19,12 +20,17 @@ import pytest
 from flask import render_template
 from sqlalchemy import update
 
+from server.app import create_app
+from server.audit import record_audit
 from server.clearance.events import OutboxEvent, event_row, insert_events
+from server.clearance.models import Batch
+from server.departments import queries
 from server.identity.accounts import Person
+from server.identity.cas_people import DIFFERS_ACTION
 from server.messaging import claims
 from server.timeutil import utcnow
-from tests.factories import ALL_PASSED, make_batch, make_student, set_records, student_token
-from tests.web.conftest import csrf_of, make_staff
+from tests.factories import ALL_PASSED, make_batch, make_student, set_records, sign_in_client, student_token
+from tests.web.conftest import csrf_of, make_staff, set_states
 
 CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Chinese punctuation: 、。「」 and the full-width forms （），：, which an English page must not borrow.
@@ -140,6 +146,27 @@ def certified(session, settings, api, student):
     return client.get("/api/v1/me/certificate").json()
 
 
+@pytest.fixture
+def console(session, student, admin, monkeypatch):
+    """The administrator's console: two more students the library blocks, lists one student a page (so they have
+    pages), a move-out the administrator recorded and what CAS said differently from the roster (the history)."""
+    batch = session.get(Batch, student.batch_id)
+    blocked = make_student(session, batch, **DATA)
+    set_records(session, blocked, PASSED)
+    set_states(session, blocked, {"library": "not_passed"})
+    make_student(session, batch, **DATA)  # never looked at: no result yet
+    record_audit(session, actor=f"student:{student.student_no}", action=DIFFERS_ACTION,
+                 entity=f"student:{student.student_no}", before={"name": DATA["name"]}, after={"name": "Alexander"},
+                 origin="127.0.0.1")
+    session.commit()
+    monkeypatch.setattr(queries, "PER_PAGE", 1)
+    moved = admin.post(f"/console/students/{student.student_no}/apartment/move-out",
+                       data={"csrf_token": csrf_of(admin, "/console/"), "move_out_date": ""})
+    assert moved.status_code == 303, moved.status_code
+    admin.get("/console/")  # the "saved" message shown and gone
+    return admin
+
+
 @pytest.mark.parametrize("path, status", [("/", 200), ("/no-such-page", 404)])
 def test_the_pages_anyone_sees(app, path, status):
     assert_one_language(getter(app.test_client(), path, status))
@@ -192,6 +219,32 @@ def test_the_import_form_and_report(admin):
         return response.get_data(as_text=True)
 
     assert_one_language(report, data=["library.csv", "NOSUCH0001"])
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/students", "/console/students?q=Alex",
+                                  "/console/students/{no}", "/console/blocked/library", "/console/staff"])
+def test_the_console_pages(student, console, path):
+    assert_one_language(getter(console, path.format(no=student.student_no)), data=["Alexander"])
+
+
+@pytest.mark.parametrize("role, scope", [("operator", {"department": "library"}),
+                                         ("viewer", {"college": DATA["college"]}),
+                                         ("secretary", {"college": DATA["college"]}), ("counter", {})])
+def test_the_console_home_of_each_role(session, student, signed_in, role, scope):
+    client = signed_in(staff_id=make_staff(session, f"{role}1", role, **scope).id)
+    assert_one_language(getter(client, "/console/"), data=[role])
+
+
+def test_a_department_read_elsewhere_on_the_students_page(session, settings, student):
+    departments = dict(settings.departments)
+    departments["library"] = replace(settings.department("library"), source="http", url="http://127.0.0.1:9/library")
+    app = create_app(settings.with_overrides(departments=departments))
+    try:
+        librarian = make_staff(session, "librarian", "operator", department="library")
+        client = sign_in_client(app.test_client(), app, staff_id=librarian.id)
+        assert_one_language(getter(client, f"/console/students/{student.student_no}"), data=["librarian"])
+    finally:
+        app.extensions["lixiao"].engine.dispose()
 
 
 def test_the_counter(session, certified, signed_in):

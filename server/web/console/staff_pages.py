@@ -13,6 +13,7 @@ from server.identity.permissions import is_admin
 from server.items import registry
 from server.state import app_state, db
 from server.timeutil import utcnow
+from server.vocabulary import ROLE_LABELS
 from server.web.console import back_to, bp, staff
 
 
@@ -26,7 +27,7 @@ def staff_list() -> str:
     """Every staff account with its role."""
     _require_admin()
     return render_template("console/staff.html", accounts=staff_admin.list_staff(db()),
-                           roles=staff_admin.ROLE_TITLES, departments=registry.active(app_state().settings).keys)
+                           roles=ROLE_LABELS, departments=registry.active(app_state().settings).keys)
 
 
 def _flash_error(exc: ApiError) -> Response:
