@@ -172,7 +172,7 @@ def revoke_certificate(serial: str) -> Response:
     except ApiError as error:
         return _refused(session, error, serial)
     session.commit()
-    flash("离校证明已撤销 · The certificate was revoked", "info")
+    flash(t("离校证明已撤销", "The certificate was revoked"), "info")
     return redirect(url_for("counter_pages.certificate_console", serial=serial))
 
 
@@ -183,7 +183,7 @@ def reissue_certificate(serial: str) -> Response:
     if isinstance(staff, Response):
         return staff
     if request.form.get("confirm") != "yes":
-        flash("请勾选确认后再重新签发 · Tick the confirmation to re-issue", "error")
+        flash(t("请勾选确认后再重新签发", "Tick the confirmation to re-issue"), "error")
         return redirect(url_for("counter_pages.certificate_console", serial=serial))
     session = db()
     try:
@@ -192,7 +192,7 @@ def reissue_certificate(serial: str) -> Response:
     except ApiError as error:
         return _refused(session, error, serial)
     session.commit()
-    flash(f"已重新签发，新证明 {record.certificate.serial} · Re-issued as {record.certificate.serial}", "success")
+    flash(t(f"已重新签发，新证明 {record.certificate.serial}", f"Re-issued as {record.certificate.serial}"), "success")
     return redirect(url_for("counter_pages.certificate_console", serial=record.certificate.serial))
 
 
@@ -202,5 +202,5 @@ def _refused(session: Session, error: ApiError, serial: str) -> Response:
     session.rollback()
     if error.code is ErrorCode.CERTIFICATE_NOT_FOUND:
         raise error
-    flash(f"{error.message} · {error.message_en}", "error")
+    flash(t(error.message, error.message_en), "error")
     return redirect(url_for("counter_pages.certificate_console", serial=serial))

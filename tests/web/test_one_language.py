@@ -18,7 +18,7 @@ from typing import Any
 import lxml.html
 import pytest
 from flask import render_template
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.app import create_app
 from server.audit import record_audit
@@ -27,6 +27,7 @@ from server.clearance.models import Batch
 from server.departments import queries
 from server.identity.accounts import Person
 from server.identity.cas_people import DIFFERS_ACTION
+from server.identity.models import Staff
 from server.messaging import claims
 from server.timeutil import utcnow
 from tests.factories import ALL_PASSED, make_batch, make_student, set_records, sign_in_client, student_token
@@ -245,6 +246,44 @@ def test_a_department_read_elsewhere_on_the_students_page(session, settings, stu
         assert_one_language(getter(client, f"/console/students/{student.student_no}"), data=["librarian"])
     finally:
         app.extensions["lixiao"].engine.dispose()
+
+
+def test_the_consoles_messages(session, admin):
+    batch = make_batch(session, name="June 2027")
+
+    def moved(future: bool) -> Callable[[dict[str, str]], str]:
+        def page(headers: dict[str, str]) -> str:  # a student yet to move out, for each language
+            student = make_student(session, batch, **DATA)
+            set_records(session, student, {k: v for k, v in PASSED.items() if k != "apartment"})
+            session.commit()
+            no = student.student_no
+            day = "2999-01-01" if future else ""
+            return after_post(admin, f"/console/students/{no}/apartment/move-out", lambda: {"move_out_date": day},
+                              "/console/")(headers)
+
+        return page
+
+    assert_one_language(moved(future=False))  # saved, and what the item is now
+    assert_one_language(moved(future=True))  # refused: the date is in the future
+    new = iter(["newstaffa", "newstaffb"])
+    assert_one_language(after_post(admin, "/console/staff", lambda: {"username": next(new), "role": "counter"},
+                                   "/console/staff"), data=["newstaffa", "newstaffb"])
+    assert_one_language(after_post(admin, "/console/staff", lambda: {"username": "admin1", "role": "counter"},
+                                   "/console/staff"), data=["newstaffa", "newstaffb"])  # refused: the account exists
+    other = session.scalars(select(Staff).where(Staff.username == "newstaffa")).one()
+    assert_one_language(after_post(admin, f"/console/staff/{other.id}/sessions/end", dict, "/console/staff"),
+                        data=["newstaffa", "newstaffb"])
+
+
+def test_the_administrators_messages(session, admin):
+    names = iter(["June 2027 A", "June 2027 B"])
+    assert_one_language(after_post(admin, "/admin/batches", lambda: {
+        "name": next(names), "opens_at": "2027-06-01T08:00", "closes_at": "2027-06-30T18:00"}, "/admin/batches"))
+
+
+def test_the_students_messages(student, signed_in):
+    client = signed_in(student_id=student.id)
+    assert_one_language(after_post(client, "/me/devices/end-others", dict, "/me/devices"))
 
 
 def test_the_counter(session, certified, signed_in):
