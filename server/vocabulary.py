@@ -18,6 +18,15 @@ CHANNEL_LABELS: dict[str, tuple[str, str]] = {
     "wecom": ("企业微信", "WeCom"),
 }
 
+# A staff member's role (`role` on a staff account).
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "admin": ("管理员", "Administrator"),
+    "operator": ("部门操作员", "Department operator"),
+    "counter": ("窗口人员", "Counter staff"),
+    "viewer": ("学院查看员", "College viewer"),
+    "secretary": ("学院秘书", "College secretary"),
+}
+
 # Where an item's record came from (`source` on its row): a pulled source's kind, how a department sent it, or
 # "console:<username>" for a record a department's staff entered on the console.
 SOURCE_LABELS: dict[str, tuple[str, str]] = {
@@ -37,6 +46,70 @@ def source_label(source: str) -> tuple[str, str]:
     return SOURCE_LABELS.get(source.split(":", 1)[0], ("其他来源", "Another source"))
 
 
+# Why an item's status changed (`cause` on a transition) when it is not how a record arrived (a source above:
+# "console:<action>", "api:<department>", "import:<department>").
+CAUSE_LABELS: dict[str, tuple[str, str]] = {
+    "refresh": ("重新读取记录", "Records read again"),
+    "roster": ("学生名单导入", "Roster imported"),
+    "card_cancelled": ("学生注销借书证", "Library card cancelled by the student"),
+    "demo": ("演示数据", "Demo data"),
+}
+
+
+def cause_label(cause: str) -> tuple[str, str]:
+    """Why a status changed, in words; never the stored code."""
+    kind = cause.split(":", 1)[0]
+    if cause in CAUSE_LABELS or kind not in SOURCE_LABELS:
+        return CAUSE_LABELS.get(cause, ("其他原因", "Another cause"))
+    return SOURCE_LABELS[kind]
+
+
+# Who made a change (`actor` on an audit row) other than a staff member, who is named by their username.
+ACTOR_LABELS: dict[str, tuple[str, str]] = {
+    "student": ("学生本人", "The student"),
+    "department_key": ("部门系统", "The department's system"),
+    "system": ("离校服务", "Lixiao"),
+}
+
+
+def actor_label(actor: str) -> tuple[str, str]:
+    """Who made a change: a staff member's username (the console shows who did what), else in words."""
+    kind, _, name = actor.partition(":")
+    if kind == "staff" and name:
+        return name, name
+    return ACTOR_LABELS.get(kind, ("其他", "Someone else"))
+
+
+# What a line of a student's history is about when it is not one item: the whole clearance ("all": every item
+# became passed, or stopped being) or the student's roster entry ("student").
+HISTORY_SUBJECTS: dict[str, tuple[str, str]] = {
+    "all": ("全部离校事项", "All clearance items"),
+    "student": ("学生信息", "Student details"),
+}
+
+
+# What a scan of a certificate found (`result` on a scan row) and where it was scanned (`channel`).
+SCAN_RESULT_LABELS: dict[str, tuple[str, str]] = {
+    "valid": ("有效", "Valid"),
+    "revoked": ("已撤销", "Revoked"),
+    "unknown": ("未知证明", "Unknown certificate"),
+    "invalid": ("无效（可能伪造）", "Invalid (possibly forged)"),
+}
+SCAN_CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "public": ("公开核验页", "Public check page"),
+    "console": ("窗口扫码枪", "Counter scanner"),
+    "console-wecom": ("窗口企业微信扫码", "Counter, WeCom camera"),
+    "api-wechat": ("微信小程序", "WeChat mini-program"),
+    "api-wecom": ("企业微信", "WeCom"),
+}
+
+
+def scan_label(result: str, channel: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A scan's result and channel in words; a channel added later reads "another channel", not its code."""
+    return (SCAN_RESULT_LABELS.get(result, ("其他结果", "Another result")),
+            SCAN_CHANNEL_LABELS.get(channel, ("其他渠道", "Another channel")))
+
+
 def status_label(status: str | None) -> tuple[str, str]:
     """An item status in both languages; None means no status was ever computed."""
     return STATUS_LABELS.get(status or "none", (str(status), str(status)))
@@ -50,6 +123,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "certificate.revoke": ("撤销离校证明", "Certificate withdrawn"),
     "certificate.reissue": ("重新签发离校证明", "Certificate re-issued"),
     "certificate.handover": ("登记交接", "Hand-over recorded"),
+    "cas.roster_differs": ("统一身份认证信息与名单不同", "Identity login differs from the roster"),
 }
 
 

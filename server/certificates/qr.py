@@ -24,7 +24,9 @@ from server.certificates.signing import (
 )
 
 VERIFY_PATH_PREFIX = "/v/"
-QR_LABEL = "离校证明二维码 / Clearance certificate QR code"
+QR_WORDS = ("离校证明二维码", "Clearance certificate QR code")
+# The API's SVG serves either language; a web page names it in the page's language (`label=t(QR_WORDS)`).
+QR_LABEL = " / ".join(QR_WORDS)
 # M restores about 15% of damaged modules: enough for a creased printout or a cracked
 # phone screen while keeping a ~230-character URL at a size phones read easily.
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M

@@ -41,10 +41,9 @@ def require_local(settings: Settings, key: str) -> None:
     """Refuse writes to a department whose records are read from elsewhere."""
     if not is_local(settings, key):
         name, name_en = registry.get(key).title
-        raise ApiError(409, ErrorCode.DEPARTMENT_READ_ONLY,
-                       f"{name}的数据来自其自有系统（{settings.department(key).source}），请在该系统中修改",
-                       f"{name_en}'s records are read from its own system "
-                       f"({settings.department(key).source}); change them there")
+        # Not the source's code ("http"): whoever reads this needs the department's system, not our setting.
+        raise ApiError(409, ErrorCode.DEPARTMENT_READ_ONLY, f"{name}的数据来自其自有系统，请在该系统中修改",
+                       f"{name_en}'s records are read from its own system; change them there")
 
 
 def is_unchanged(row: RecordRow | None, values: Mapping[str, Any]) -> bool:

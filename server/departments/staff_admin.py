@@ -15,13 +15,6 @@ from server.identity.models import Staff
 from server.identity.permissions import ROLES, is_admin
 from server.items import registry
 
-ROLE_TITLES = {
-    "admin": ("管理员", "Administrator"),
-    "operator": ("部门操作员", "Department operator"),
-    "counter": ("窗口人员", "Counter staff"),
-    "viewer": ("学院查看员", "College viewer"),
-    "secretary": ("学院秘书", "College secretary"),
-}
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 

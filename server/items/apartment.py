@@ -150,6 +150,6 @@ ITEM = ClearanceItem(
                 Input("building", ("宿舍楼（可选）", "Building (optional)"), maxlength=64,
                       value=lambda current, _today: (current or {}).get("building") or "")),
         buttons=(Button(("确认退宿", "Record move-out")),),
-        note=("办理人将记为 Handler: {operator}", ""),
+        note=("办理人将记为：{operator}", "The handler will be recorded as {operator}"),
     ),),
 )

@@ -158,7 +158,8 @@ ITEM = ClearanceItem(
     console_actions=(
         ConsoleAction("sign-off", ("签字确认离校", "Sign the student off"), _sign_off,
                       inputs=(Input("note", ("说明（可选）", "Note (optional)"), maxlength=200),),
-                      buttons=(Button(("签字确认", "Sign off")),), note=("签字人将记为 Signed by: {operator}", "")),
+                      buttons=(Button(("签字确认", "Sign off")),),
+                      note=("签字人将记为：{operator}", "The signature will be recorded as {operator}")),
         ConsoleAction("owed", ("登记未清事项", "Record what is still owed"), _owed,
                       inputs=(Input("owed", ("未清事项", "Still owed"), required=True, maxlength=200),
                               Input("note", ("说明（可选）", "Note (optional)"), maxlength=200)),

@@ -12,12 +12,13 @@ from werkzeug.wrappers import Response
 from server.api import ratelimit
 from server.api.certificates import submitted_items
 from server.certificates import service, verify
-from server.certificates.qr import qr_svg
+from server.certificates.qr import QR_WORDS, qr_svg
 from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
 from server.web.labels import detail_rows
+from server.web.language import t
 from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("certificate_pages", __name__)
@@ -55,7 +56,7 @@ def print_certificate() -> Response | str:
     degree = snapshot_student.get("degree_level", student.degree_level)
     items = [{**item, "status_text": ITEM_STATUS.get(item["status"], (item["status"], item["status"])),
               "lines": detail_lines(item["key"], item["details"])} for item in submitted_items(record)]
-    qr = Markup(qr_svg(url))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
+    qr = Markup(qr_svg(url, label=t(QR_WORDS)))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
     return render_template(
         "certificate_print.html", record=record, student=student, snapshot_student=snapshot_student,
         degree=DEGREE_LEVELS.get(degree, (degree, degree)), items=items, qr=qr,

@@ -26,7 +26,9 @@ from server.identity.models import Staff
 from server.identity.permissions import can_use_counter, is_admin
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
+from server.vocabulary import scan_label
 from server.web.certificate_pages import STATUS_TEXT, login_or_401
+from server.web.language import t
 from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("counter_pages", __name__)
@@ -63,7 +65,7 @@ def _render_counter(status: int = 200, **context: Any) -> tuple[str, int]:
     if result is not None:
         context["status_text"] = STATUS_TEXT[result["certificate"]["status"]]
         done = {h["item"] for h in result["certificate"]["handed_over"]}
-        context["open_items"] = [(k, t) for k, t in HANDOVER_ITEMS.items() if k not in done]
+        context["open_items"] = [(k, title) for k, title in HANDOVER_ITEMS.items() if k not in done]
     return render_template("counter.html", jssdk=_jssdk_config(), handover_items=HANDOVER_ITEMS, **context), status
 
 
@@ -151,8 +153,9 @@ def certificate_console(serial: str) -> Response | str:
     return render_template(
         "console_certificate.html", staff=staff, result=counter_out(record), record=record,
         status_text=STATUS_TEXT[record.status], revoked_at=local_display(record.certificate.revoked_at),
-        scans=[{"at": local_display(s.at), "result": s.result, "channel": s.channel,
-                "by": (st.name or st.username) if st else "—"} for s, st in scans],
+        scans=[{"at": local_display(s.at), "result": t(result), "channel": t(channel),
+                "by": (st.name or st.username) if st else "—"}
+               for s, st in scans for result, channel in [scan_label(s.result, s.channel)]],
     )
 
 
@@ -169,7 +172,7 @@ def revoke_certificate(serial: str) -> Response:
     except ApiError as error:
         return _refused(session, error, serial)
     session.commit()
-    flash("离校证明已撤销 · The certificate was revoked", "info")
+    flash(t("离校证明已撤销", "The certificate was revoked"), "info")
     return redirect(url_for("counter_pages.certificate_console", serial=serial))
 
 
@@ -180,7 +183,7 @@ def reissue_certificate(serial: str) -> Response:
     if isinstance(staff, Response):
         return staff
     if request.form.get("confirm") != "yes":
-        flash("请勾选确认后再重新签发 · Tick the confirmation to re-issue", "error")
+        flash(t("请勾选确认后再重新签发", "Tick the confirmation to re-issue"), "error")
         return redirect(url_for("counter_pages.certificate_console", serial=serial))
     session = db()
     try:
@@ -189,7 +192,7 @@ def reissue_certificate(serial: str) -> Response:
     except ApiError as error:
         return _refused(session, error, serial)
     session.commit()
-    flash(f"已重新签发，新证明 {record.certificate.serial} · Re-issued as {record.certificate.serial}", "success")
+    flash(t(f"已重新签发，新证明 {record.certificate.serial}", f"Re-issued as {record.certificate.serial}"), "success")
     return redirect(url_for("counter_pages.certificate_console", serial=record.certificate.serial))
 
 
@@ -199,5 +202,5 @@ def _refused(session: Session, error: ApiError, serial: str) -> Response:
     session.rollback()
     if error.code is ErrorCode.CERTIFICATE_NOT_FOUND:
         raise error
-    flash(f"{error.message} · {error.message_en}", "error")
+    flash(t(error.message, error.message_en), "error")
     return redirect(url_for("counter_pages.certificate_console", serial=serial))

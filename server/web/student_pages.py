@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from server.api.auth import origin
 from server.certificates import service as certificates
-from server.certificates.qr import qr_svg
+from server.certificates.qr import QR_WORDS, qr_svg
 from server.clearance.rules import Status
 from server.errors import ApiError, ErrorCode
 from server.identity import sessions
@@ -29,6 +29,7 @@ from server.timeutil import local_display, utcnow
 from server.web.certificate_pages import STATUS_TEXT
 from server.web.guards import to_login
 from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
+from server.web.language import t
 from server.web.session import browser_student, note_student_login, web_session
 from server.web.student_view import error_view, item_view, submit_blockers, window_text
 
@@ -85,7 +86,7 @@ def _action_page(key: str, action: StudentAction) -> Callable[[], Page | Respons
         """The confirmation step: the action cannot be undone."""
         item, details = _item(key)
         if details and action.done(details):
-            flash(f"{action.done_text[0]} · {action.done_text[1]}", "info")
+            flash(t(action.done_text), "info")
             return redirect("/me")  # the flash and the tally at the top, not scrolled away
         offered = any(a["name"] == action.name for a in item["actions"])
         return render_template("me/item_action.html", item=item, action=action, offered=offered, error=None)
@@ -103,7 +104,7 @@ def _action_page(key: str, action: StudentAction) -> Callable[[], Page | Respons
         except ApiError as exc:
             dbs.rollback()
             return _refused(key, action, exc)
-        flash(f"{action.done_text[0]} · {action.done_text[1]}", "success")
+        flash(t(action.done_text), "success")
         return redirect("/me")  # the flash and the tally at the top, not scrolled away
 
     form.__name__ = f"{key}_{action.name}_form".replace("-", "_")
@@ -150,7 +151,7 @@ def submit() -> Page | Response:
         return render_template("me/submit.html", items=[item_view(i) for i in clearance.items],
                                can_submit=clearance.can_submit(now), blockers=submit_blockers(clearance, now),
                                batch=clearance.batch, error=_submit_error(exc)), exc.status
-    flash("离校申请已提交 · Your clearance has been submitted", "success")
+    flash(t("离校申请已提交", "Your clearance has been submitted"), "success")
     return redirect("/me/certificate")
 
 
@@ -174,7 +175,7 @@ def certificate() -> tuple[str, int, dict[str, str]]:
         return render_template("me/certificate.html", certificate=None, available=True), 200, headers
     url = certificates.verify_url(app_state().settings, record.certificate)
     cert = record.certificate
-    qr = Markup(qr_svg(url))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
+    qr = Markup(qr_svg(url, label=t(QR_WORDS)))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
     view = {
         "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
         "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
@@ -242,7 +243,7 @@ def end_device(handle: str) -> Response:
     """End one signed-in device (this browser too: that is logging out here)."""
     sessions.end_student_device(db(), g.student.id, handle, now=utcnow())
     db().commit()
-    flash("已退出该设备 · That device is signed out", "info")
+    flash(t("已退出该设备", "That device is signed out"), "info")
     return redirect("/me/devices")
 
 
@@ -253,5 +254,5 @@ def end_other_devices() -> Response:
     ended = sessions.end_other_student_devices(db(), g.student.id, now=utcnow(),
                                                keep=current.id if current else None)
     db().commit()
-    flash(f"已退出 {ended} 个其他设备 · {ended} other device(s) signed out", "info")
+    flash(t(f"已退出 {ended} 个其他设备", f"{ended} other device(s) signed out"), "info")
     return redirect("/me/devices")

@@ -37,8 +37,10 @@ def test_counts_pages_filter_and_csv(session, settings, app, live):
     arrange(session, settings)
     client = ConsoleClient(live.url, app, staff=make_staff(session, "libb", "operator", department="library"))
     first = client.get("/console/blocked/library").text
-    assert "<strong>68</strong>" in first  # 65 not passed + 3 not yet computed
-    assert "未通过 not passed 65" in first and "未计算 not yet computed 3" in first
+    assert "<strong>68</strong>" in first  # 65 not passed + 3 never computed
+    assert "未通过 65" in first and "尚无结果 3" in first
+    english = client.get("/console/blocked/library", headers={"Accept-Language": "en"}).text
+    assert "Not passed 65" in english and "No result yet 3" in english and "Page 1 of 2" in english
     assert first.count('href="/console/students/BLK') == 50 and "第 1 / 2 页" in first
     second = client.get("/console/blocked/library?page=2").text
     assert second.count('href="/console/students/BLK') == 18

@@ -15,6 +15,7 @@ from server.reports.progress import batches as all_batches
 from server.state import db
 from server.timeutil import local_display, utcnow
 from server.web.admin.base import actor, bp, local_input, parse_local, require_admin
+from server.web.language import t
 
 Page = str | tuple[str, int]
 
@@ -67,7 +68,7 @@ def create_batch() -> Page | Response:
     except ApiError as exc:
         dbs.rollback()
         return render_template("admin/batches.html", rows=_rows(), form=form, error=exc), exc.status
-    flash(f"已创建批次“{batch.name}” · Batch created", "success")
+    flash(t(f"已创建批次“{batch.name}”", f"Batch created: {batch.name}"), "success")
     return redirect(f"/admin/batches/{batch.id}")
 
 
@@ -104,7 +105,7 @@ def set_window(batch_id: int) -> Page | Response:
     except ApiError as exc:
         dbs.rollback()
         return _edit_page(_batch(batch_id), form, exc), exc.status
-    flash("办理时间已保存 · The window has been saved", "success")
+    flash(t("办理时间已保存", "The window has been saved"), "success")
     return redirect(f"/admin/batches/{batch_id}")
 
 
@@ -119,7 +120,7 @@ def close_batch(batch_id: int) -> Page | Response:
         return _edit_page(_batch(batch_id), error=error), 400
     service.close_early(dbs, batch_id, now=utcnow(), actor=actor(), origin=origin())
     dbs.commit()
-    flash("批次已提前关闭，学生不能再提交 · The batch is closed; students can no longer submit", "success")
+    flash(t("批次已提前关闭，学生不能再提交", "The batch is closed; students can no longer submit"), "success")
     return redirect(f"/admin/batches/{batch_id}")
 
 
@@ -130,5 +131,5 @@ def reopen_batch(batch_id: int) -> Response:
     dbs = db()
     service.reopen(dbs, batch_id, actor=actor(), origin=origin())
     dbs.commit()
-    flash("批次已重新开放（按办理时间） · The batch follows its window again", "success")
+    flash(t("批次已重新开放（按办理时间）", "The batch follows its window again"), "success")
     return redirect(f"/admin/batches/{batch_id}")

@@ -12,13 +12,14 @@ from markupsafe import Markup, escape
 
 # Dark enough for white numbers on them (contrast ≥ 4.5:1) and for the bars against white (≥ 3:1).
 COLORS = {"passed": "#0b6b2f", "not_passed": "#a4161a", "unavailable": "#8a5300", "none": "#6b7280"}
-LABEL_H, BAR_H, GAP = 40, 26, 14
+LABEL_H, BAR_H, GAP = 23, 26, 14
 NARROWEST_PX = 300  # the narrowest the chart gets (a phone): decides when a count fits inside its segment
 
 
-def stacked_bars(rows: Sequence[tuple[tuple[str, str], Mapping[str, int]]], labels: Mapping[str, str], *,
+def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], labels: Mapping[str, str], *,
                  chart_id: str, title: str, description: str) -> Markup:
-    """One horizontal bar per row under its label (Chinese, total; English below), split by status, with tooltips."""
+    """One horizontal bar per row under its label and total, split by status, with tooltips (every text in the
+    page's language)."""
     row_h = LABEL_H + BAR_H + GAP
     height = len(rows) * row_h
     parts = [
@@ -26,11 +27,10 @@ def stacked_bars(rows: Sequence[tuple[tuple[str, str], Mapping[str, int]]], labe
         f'aria-labelledby="{chart_id}-t {chart_id}-d" focusable="false">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
-    for index, ((label_zh, label_en), counts) in enumerate(rows):
+    for index, (label, counts) in enumerate(rows):
         y = index * row_h
         total = sum(counts.values())
-        parts.append(f'<text x="0" y="{y + 15}" font-size="15" fill="#1a1a1a">{escape(label_zh)} · {total}'
-                     f'<tspan x="0" dy="17" font-size="13" fill="#444">{escape(label_en)}</tspan></text>')
+        parts.append(f'<text x="0" y="{y + 15}" font-size="15" fill="#1a1a1a">{escape(label)} · {total}</text>')
         bar_y = y + LABEL_H
         parts.append(f'<rect x="0" y="{bar_y}" width="100%" height="{BAR_H}" fill="#f1f3f5"/>')
         x = 0.0
@@ -39,7 +39,7 @@ def stacked_bars(rows: Sequence[tuple[tuple[str, str], Mapping[str, int]]], labe
             if not count or not total:
                 continue
             width = 100 * count / total
-            tip = escape(f"{label_zh} {label_en} · {labels.get(status, status)}: {count}")
+            tip = escape(f"{label} · {labels.get(status, status)}: {count}")
             parts.append(f'<rect x="{x:.3f}%" y="{bar_y}" width="{width:.3f}%" height="{BAR_H}" fill="{color}">'
                          f'<title>{tip}</title></rect>')
             if width * NARROWEST_PX / 100 >= 8 * len(str(count)) + 8:

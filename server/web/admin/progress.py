@@ -13,6 +13,7 @@ from server.timeutil import local_display
 from server.web.admin.base import bp, query_string, scoped_college, selected_batch
 from server.web.admin.chart import stacked_bars
 from server.web.labels import STATUS_LABELS, item_title, status_label
+from server.web.language import t
 from server.web.params import page_number
 
 
@@ -22,9 +23,9 @@ def home() -> Response:
     return redirect("/admin/progress")
 
 
-def _chart(rows: list[tuple[tuple[str, str], dict[str, int]]], chart_id: str, title: str) -> object:
-    labels = {k: f"{zh} {en}" for k, (zh, en) in STATUS_LABELS.items()}
-    description = "; ".join(f"{' '.join(label)}: " + ", ".join(f"{labels[s]} {n}" for s, n in counts.items())
+def _chart(rows: list[tuple[str, dict[str, int]]], chart_id: str, title: str) -> object:
+    labels = {k: t(pair) for k, pair in STATUS_LABELS.items()}
+    description = "; ".join(f"{label}: " + ", ".join(f"{labels[s]} {n}" for s, n in counts.items())
                             for label, counts in rows)
     return stacked_bars(rows, labels, chart_id=chart_id, title=title, description=description)
 
@@ -37,12 +38,12 @@ def progress() -> str:
     college = scoped_college(request.args.get("college"))
     keys = registry.active(app_state().settings).keys
     table = reports.progress(session, keys, batch.id if batch else None, college)
-    item_rows = [(item_title(k), table.total.items[k]) for k in keys]
+    item_rows = [(t(item_title(k)), table.total.items[k]) for k in keys]
     return render_template(
         "admin/progress.html", batch=batch, batches=reports.batches(session), college=college,
         colleges=reports.colleges(session, batch.id if batch else None) if g.scope is None else [g.scope],
         table=table, items=[(k, item_title(k)) for k in keys], statuses=reports.STATUSES,
-        status_labels=STATUS_LABELS, chart=_chart(item_rows, "items-chart", "各事项办理进度 Progress by item"),
+        status_labels=STATUS_LABELS, chart=_chart(item_rows, "items-chart", t("各事项办理进度", "Progress by item")),
         qs=lambda **kw: query_string(batch=batch.id if batch else None, **kw),
     )
 

@@ -11,6 +11,7 @@ from server.messaging import claims, problems
 from server.state import db
 from server.timeutil import local_display, utcnow
 from server.web.admin.base import actor, bp, require_admin
+from server.web.language import t
 
 MAX_IDS = 1000  # one form's worth; more is a hand-made request
 
@@ -36,5 +37,5 @@ def resend() -> Response:
     session = db()
     queued = problems.resend(session, (int(v) for v in raw), actor=actor(), origin=origin(), now=utcnow())
     session.commit()
-    flash(f"已重新排队 {len(queued)} 条推送 · {len(queued)} pushes queued again", "success")
+    flash(t(f"已重新排队 {len(queued)} 条推送", f"{len(queued)} pushes queued again"), "success")
     return redirect("/admin/pushes", code=303)

@@ -8,23 +8,27 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from server.departments.queries import HistoryEntry
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.identity.permissions import can_edit_department, can_view_department
 from server.items import registry
 from server.state import app_state
 from server.timeutil import local_display
+from server.vocabulary import (
+    DEGREE_LABELS,
+    HISTORY_SUBJECTS,
+    ROLE_LABELS,
+    actor_label,
+    cause_label,
+    source_label,
+    status_label,
+)
 from server.web.labels import detail_rows, item_title
+from server.web.language import t
 from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("console", __name__, url_prefix="/console")
-
-STATUS_TITLES = {
-    "passed": ("通过", "passed"),
-    "not_passed": ("未通过", "not passed"),
-    "unavailable": ("暂不可查", "unavailable"),
-    "unknown": ("未计算", "not yet computed"),
-}
 
 
 def staff() -> Staff:
@@ -57,9 +61,8 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[str, int]:
 
 @bp.app_template_global()
 def department_title(key: str) -> str:
-    """An item's (its department's) bilingual title."""
-    zh, en = item_title(key)
-    return f"{zh} {en}"
+    """An item's (its department's) title in the page's language."""
+    return t(item_title(key))
 
 
 @bp.app_template_global()
@@ -74,11 +77,44 @@ def item_rows(key: str, details: dict) -> list[tuple[str, str, str]]:
     return detail_rows(key, details)
 
 
+def status_words(status: str) -> tuple[str, str]:
+    """A status of the blocked lists in words; "unknown" there is a student whose item was never computed."""
+    return status_label(None if status == "unknown" else status)
+
+
 @bp.app_template_global()
 def status_title(status: str) -> str:
-    """A status's bilingual title."""
-    zh, en = STATUS_TITLES.get(status, (status, status))
-    return f"{zh} {en}"
+    """A status in the page's language."""
+    return t(status_words(status))
+
+
+@bp.app_template_global()
+def degree_title(level: str) -> str:
+    """A student's degree level in the page's language."""
+    return t(DEGREE_LABELS.get(level, (level, level)))
+
+
+@bp.app_template_global()
+def role_title(role: str) -> str:
+    """A staff role in the page's language."""
+    return t(ROLE_LABELS.get(role, (role, role)))
+
+
+@bp.app_template_global()
+def source_words(source: str) -> str:
+    """Where a record came from in the page's language; a console entry adds the staff member's username, since
+    the console is where staff look up who entered what."""
+    words = t(source_label(source))
+    kind, _, username = source.partition(":")
+    return words + t("（%s）", " (%s)") % username if kind == "console" and username else words
+
+
+@bp.app_template_global()
+def history_words(entry: HistoryEntry) -> tuple[str, str]:
+    """What a line of the history is about and who or what made it, in the page's language."""
+    subject = HISTORY_SUBJECTS.get(entry.item) or item_title(entry.item)
+    by = cause_label(entry.actor) if entry.kind == "transition" else actor_label(entry.actor)
+    return t(subject), t(by)
 
 
 @bp.app_template_filter("shanghai")

@@ -16,7 +16,7 @@ from server.items import registry
 from server.reports.exports import safe_cell
 from server.state import app_state, db
 from server.timeutil import iso, utcnow
-from server.web.console import STATUS_TITLES, bp, staff
+from server.web.console import bp, staff, status_words
 from server.web.params import page_number
 
 CSV_HEADER = ["学号 student_no", "姓名 name", "学院 college", "专业 major", "状态 status", "原因 reason",
@@ -72,7 +72,7 @@ def blocked_csv(key: str) -> Response:
             # Names, colleges and majors come from imported files: never let a spreadsheet run one as a formula.
             writer.writerow([safe_cell(row.student.student_no), safe_cell(row.student.name),
                              safe_cell(row.student.college), safe_cell(row.student.major),
-                             STATUS_TITLES.get(row.status, (row.status,))[0] + f" {row.status}",
+                             f"{status_words(row.status)[0]} {row.status}",
                              reason.message if reason else "", reason.message_en if reason else "",
                              iso(row.item.updated_at) or ""])
             yield buffer.getvalue()

@@ -13,7 +13,9 @@ from server.identity.permissions import is_admin
 from server.items import registry
 from server.state import app_state, db
 from server.timeutil import utcnow
+from server.vocabulary import ROLE_LABELS
 from server.web.console import back_to, bp, staff
+from server.web.language import t
 
 
 def _require_admin() -> None:
@@ -26,11 +28,11 @@ def staff_list() -> str:
     """Every staff account with its role."""
     _require_admin()
     return render_template("console/staff.html", accounts=staff_admin.list_staff(db()),
-                           roles=staff_admin.ROLE_TITLES, departments=registry.active(app_state().settings).keys)
+                           roles=ROLE_LABELS, departments=registry.active(app_state().settings).keys)
 
 
 def _flash_error(exc: ApiError) -> Response:
-    flash(f"{exc.message} · {exc.message_en}", "error")
+    flash(t(exc.message, exc.message_en), "error")
     return back_to("/console/staff")
 
 
@@ -48,7 +50,7 @@ def staff_add() -> Response:
             raise
         return _flash_error(exc)
     db().commit()
-    flash(f"已添加 {added.username} · Added {added.username}", "info")
+    flash(t(f"已添加 {added.username}", f"Added {added.username}"), "info")
     return back_to("/console/staff")
 
 
@@ -67,7 +69,7 @@ def staff_update(staff_id: int) -> Response:
             raise
         return _flash_error(exc)
     db().commit()
-    flash(f"已保存 {changed.username} · Saved {changed.username}", "info")
+    flash(t(f"已保存 {changed.username}", f"Saved {changed.username}"), "info")
     return back_to("/console/staff")
 
 
@@ -77,5 +79,5 @@ def staff_sessions_end(staff_id: int) -> Response:
     _require_admin()
     ended = sessions.end_staff_sessions(db(), staff(), staff_id, now=utcnow(), origin=origin())
     db().commit()
-    flash(f"已结束 {ended} 个登录会话 · {ended} session(s) ended", "info")
+    flash(t(f"已结束 {ended} 个登录会话", f"{ended} session(s) ended"), "info")
     return back_to("/console/staff")

@@ -21,7 +21,10 @@ from server.items import registry
 from server.items.base import ConsoleAction
 from server.state import app_state, db
 from server.timeutil import utcnow
-from server.web.console import STATUS_TITLES, back_to, bp, staff
+from server.vocabulary import status_label
+from server.web.console import back_to, bp, staff
+from server.web.labels import item_title
+from server.web.language import t
 from server.web.params import page_number
 
 
@@ -95,7 +98,7 @@ def _form(ctx: StudentContext, key: str, action: ConsoleAction, today: date) -> 
     inputs = [{"id": f"{key}-{i.name}", "name": i.name, "label": i.label, "kind": i.kind, "choices": i.choices,
                "required": i.required, "maxlength": i.maxlength, "max": today.isoformat() if i.until_today else "",
                "value": i.value(current, today) if i.value else ""} for i in action.inputs]
-    note = action.note[0].format(operator=me.name or me.username) if action.note else ""
+    note = t(action.note).format(operator=me.name or me.username) if action.note else ""
     return {"action": f"/console/students/{ctx.student.student_no}/{key}" + (f"/{action.name}" if action.name else ""),
             "title": action.title, "inputs": inputs, "buttons": action.buttons, "note": note, "grid": len(inputs) > 2}
 
@@ -108,26 +111,17 @@ def _operator() -> operations.OperatorContext:
 def _finish(student_no: str, outcome: operations.ChangeOutcome) -> Response:
     db().commit()
     item = outcome.item
+    # In the language of the request that made the change: the page after the redirect is read by the same person.
     if outcome.outcome == "unchanged":
-        flash("记录没有变化 · Nothing changed", "info")
+        flash(t("记录没有变化", "Nothing changed"), "info")
     else:
-        flash(f"已保存，{department_short(item.key)}事项现在为：{status_short(str(item.status))} · "
-              f"Saved; the item is now {item.status}", "info")
+        (title, title_en), (status, status_en) = item_title(item.key), status_label(str(item.status))
+        flash(t(f"已保存，{title}事项现在为：{status}", f"Saved. {title_en}: {status_en}"), "info")
     return back_to(f"/console/students/{student_no}")
 
 
-def department_short(key: str) -> str:
-    """The Chinese title of an item's department."""
-    return registry.get(key).title[0]
-
-
-def status_short(status: str) -> str:
-    """The Chinese title of a status."""
-    return STATUS_TITLES[status][0]
-
-
 def _form_error(student_no: str, exc: ApiError) -> Response:
-    flash(f"{exc.message} · {exc.message_en}", "error")
+    flash(t(exc.message, exc.message_en), "error")
     return back_to(f"/console/students/{student_no}")
 
 
