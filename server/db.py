@@ -142,6 +142,7 @@ def make_read_engine(engine: Engine, *, timeout: float | None = None) -> Engine:
         engine.url,
         pool_pre_ping=False,
         pool_reset_on_return=None,  # nothing to reset: no statement leaves a transaction open
+        skip_autocommit_rollback=True,  # nor a ROLLBACK sent when the connection is given back (a round trip)
         pool_recycle=3600,
         pool_size=10,
         max_overflow=20,

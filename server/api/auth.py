@@ -29,6 +29,8 @@ def ride_on_session_row(endpoint: str, extend: Extend) -> None:
 
 
 _RIDDEN: dict[str, Select[Any]] = {}
+# What `principal_of` reads of the session row (not when or on which device it began: the devices page's).
+_PRINCIPAL_COLUMNS = ("id", "channel", "openid", "student_id", "staff_id", "kind", "expires_at", "revoked_at")
 
 
 def _ridden(endpoint: str) -> Select[Any] | None:
@@ -36,7 +38,8 @@ def _ridden(endpoint: str) -> Select[Any] | None:
     statement = _RIDDEN.get(endpoint)
     if statement is None and endpoint in _RIDERS:
         sessions = table_of(ApiSession)
-        statement = _RIDERS[endpoint](select(*sessions.c).where(sessions.c.id == bindparam("session_id")),
+        columns = [sessions.c[name] for name in _PRINCIPAL_COLUMNS]
+        statement = _RIDERS[endpoint](select(*columns).where(sessions.c.id == bindparam("session_id")),
                                       sessions.c.student_id)
         _RIDDEN[endpoint] = statement
     return statement

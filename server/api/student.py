@@ -43,11 +43,11 @@ def get_clearance():
     """The student's items, whether the student may submit, and what was submitted."""
     student_id = current_student_id()
     state = app_state()
-    session = db()
     if state.pages is None:
-        return Response(_status_page(session, student_id).body, mimetype="application/json")
+        return Response(_status_page(db(), student_id).body, mimetype="application/json")
     row = session_row()
-    return state.pages.serve(session, student_id, lambda: _status_page(session, student_id),
+    # The request's ORM session is opened only if the page has to be made: a kept page needs none.
+    return state.pages.serve(db, student_id, lambda: _status_page(db(), student_id),
                              known=None if row is None else versions_in(row))
 
 

@@ -1,6 +1,6 @@
 """The status page's read cache: one door at the API edge, around a read function that knows nothing of it.
 
-`PageCache.serve(session, student_id, render)` answers a student's status page. The truth about freshness is in
+`PageCache.serve(database, student_id, render)` answers a student's status page. The truth about freshness is in
 the database (server/clearance/versions.py): a page is kept with the student's and the batch's data versions and
 the data epoch, all read *before* the data it was made from, and it is answered only while one cheap statement
 (`_VERSIONS`, or the same columns read beside the caller's session row: `with_versions`) still reads those
@@ -142,13 +142,14 @@ class PageCache:
         self._copies: dict[str, _Kept] = {}
         self._redis_down_until = 0.0
 
-    def serve(self, session: Session, student_id: int, render: Callable[[], Page],
+    def serve(self, database: Callable[[], Session], student_id: int, render: Callable[[], Page],
               known: Versions | None = None) -> Response:
         """The student's page: a kept one if the database still holds its versions, else `render()` (kept).
 
-        `known`: the versions, if this request already read them (`with_versions`); else they are read here.
+        `database`: the request's session, opened only when a statement has to run on it. `known`: the versions,
+        if this request already read them (`with_versions`); else they are read here.
         """
-        found = known if known is not None and known.student_id == student_id else self._versions(session,
+        found = known if known is not None and known.student_id == student_id else self._versions(database(),
                                                                                                      student_id)
         if found is None or found.epoch is None:  # no such student (render answers 404), or no epoch: none kept
             return _response(render().body)
@@ -165,7 +166,7 @@ class PageCache:
         # The lease ended (a write made outside Lixiao changes no version): look at the rows themselves, first.
         # Read after the versions and before the page: a write landing in between makes the page newer than
         # what it is kept with, never older.
-        digest = self._digest(session, student_id)
+        digest = self._digest(database, student_id)
         lease = now + self.seconds * random.uniform(0.8, 1.0)  # noqa: S311  # nosec B311 -- spreads expiries
         if kept is not None and kept.versions == f"{versions}:{digest}":
             # Nothing under the page changed: a new lease, without making it again.
@@ -184,10 +185,10 @@ class PageCache:
         row = session.execute(_VERSIONS, {"student_id": student_id}).first()
         return None if row is None else versions_in(row)
 
-    def _digest(self, session: Session, student_id: int) -> str:
+    def _digest(self, database: Callable[[], Session], student_id: int) -> str:
         params = {"student_id": student_id}
         row = (read_once(self.reads, self._digest_of, params) if self.reads is not None
-               else session.execute(self._digest_of, params).first())
+               else database().execute(self._digest_of, params).first())
         return hashlib.blake2b(repr(tuple(row or ())).encode(), digest_size=12).hexdigest()
 
     def _shared(self, key: str) -> _Kept | None:

@@ -59,6 +59,25 @@ def checkouts(engine) -> Iterator[list[int]]:
         event.remove(engine, "checkout", record)
 
 
+@contextmanager
+def rollbacks() -> Iterator[list[int]]:
+    """ROLLBACKs PyMySQL sends while the block runs (each one a round trip to MariaDB)."""
+    import pymysql.connections
+
+    sent: list[int] = []
+    original = pymysql.connections.Connection.rollback
+
+    def rollback(self):  # type: ignore[no-untyped-def]
+        sent.append(1)
+        return original(self)
+
+    pymysql.connections.Connection.rollback = rollback  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        pymysql.connections.Connection.rollback = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(params=[0, 60], ids=["uncached", "cached"])
 def status_app(request, settings):
     """The app with the read cache off and on: the budget holds for the database path either way."""
@@ -114,7 +133,7 @@ def test_a_repeated_status_read_is_answered_from_the_cache(status_app, status_ap
     cached = state.pages is not None
     for name, token in tokens.items():
         first = status_api(token).get(STATUS)
-        with counting(status_app) as statements, checkouts(state.engine) as taken:
+        with counting(status_app) as statements, checkouts(state.engine) as taken, rollbacks() as rolled_back:
             again = status_api(token).get(STATUS)
         assert again.json() == first.json()
         if name == "submitted":  # its page shows a revocable certificate: never kept
@@ -124,4 +143,5 @@ def test_a_repeated_status_read_is_answered_from_the_cache(status_app, status_ap
             if cached and state.reads is not state.engine:
                 # MariaDB: that statement is the only round trip (the read engine: no pre-ping, no rollback).
                 assert taken == [], name
+                assert rolled_back == [], name  # an AUTOCOMMIT read has nothing to roll back: none sent
         assert len(statements) == expected, (name, statements)
