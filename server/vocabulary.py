@@ -110,6 +110,51 @@ def scan_label(result: str, channel: str) -> tuple[tuple[str, str], tuple[str, s
             SCAN_CHANNEL_LABELS.get(channel, ("其他渠道", "Another channel")))
 
 
+# What a push is about (`event` on an outbox row: server/clearance/events.py).
+EVENT_LABELS: dict[str, tuple[str, str]] = {
+    "item_passed": ("事项通过通知", "Item passed"),
+    "all_passed": ("全部事项通过通知", "All items passed"),
+    "certificate_issued": ("离校证明签发通知", "Certificate issued"),
+    "batch_closing_reminder": ("批次截止提醒", "Clearance closing reminder"),
+    "wechat_bound": ("微信绑定提醒", "New WeChat binding notice"),
+}
+
+# How a push went out (`channel` on an outbox row, 8 characters): a mini-program subscribe message, a WeCom card,
+# or a service-account template message.
+PUSH_CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "wechat": ("微信订阅消息", "WeChat subscribe message"),
+    "wecom": ("企业微信消息", "WeCom message"),
+    "svc_acct": ("微信服务号消息", "WeChat service account message"),
+}
+
+# What a signed-in session was started through ("<kind>:<channel>" of a session row), as its owner reads it.
+SESSION_CHANNEL_LABELS: dict[str, tuple[str, str]] = {
+    "web:browser": ("浏览器", "Browser"),
+    "web:wecom": ("企业微信网页", "WeCom web page"),
+    "api:wechat": ("微信小程序", "WeChat mini-program"),
+    "api:wecom": ("企业微信应用", "WeCom app"),
+}
+
+# Where a push is in its life (`status` on an outbox row: server/messaging/claims.py).
+DELIVERY_LABELS: dict[str, tuple[str, str]] = {
+    "pending": ("等待推送", "Waiting"),
+    "sending": ("正在推送", "Sending"),
+    "sent": ("已送达平台", "Delivered to the platform"),
+    "unconfirmed": ("未确认", "Unconfirmed"),
+    "skipped": ("仅应用内通知", "In-app only"),
+    "refused": ("被平台拒绝", "Refused by the platform"),
+    "failed": ("多次失败", "Failed after retries"),
+}
+
+
+def code_label(table: dict[str, tuple[str, str]], code: str | None) -> tuple[str, str]:
+    """A code in words from one of the tables above; a code the table does not know (yet) as it is stored, so an
+    administrator can still tell it apart, and "—" for none."""
+    if not code:
+        return "—", "—"
+    return table.get(code, (code, code))
+
+
 def status_label(status: str | None) -> tuple[str, str]:
     """An item status in both languages; None means no status was ever computed."""
     return STATUS_LABELS.get(status or "none", (str(status), str(status)))
