@@ -160,20 +160,66 @@ def status_label(status: str | None) -> tuple[str, str]:
     return STATUS_LABELS.get(status or "none", (str(status), str(status)))
 
 
-# What an audit row records (`action`), as the audit log shows it; "<item>_record.write" is an item's record.
+# What an audit row records (`action`), as the audit log shows it. Two keys stand for one action per item, which the
+# page completes with the item's title: "<item>_record.write" (an item's record) and "import.<item>" (a file of
+# an item's records). tests/test_vocabulary_audit.py reads server/ for every action written and finds its words here.
 AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
-    "record.write": ("记录更新", "Record updated"),
+    "<item>_record.write": ("记录更新", "record updated"),
+    "import.<item>": ("记录批量导入", "records imported"),
+    "import.roster": ("学生名单导入", "Roster imported"),
+    "student.create": ("学生加入名单", "Student added to the roster"),
+    "student.update": ("学生信息更新", "Student details updated"),
     "application.submit": ("提交离校申请", "Clearance submitted"),
     "certificate.issue": ("签发离校证明", "Certificate issued"),
     "certificate.revoke": ("撤销离校证明", "Certificate withdrawn"),
     "certificate.reissue": ("重新签发离校证明", "Certificate re-issued"),
     "certificate.handover": ("登记交接", "Hand-over recorded"),
+    "batch.create": ("创建批次", "Batch created"),
+    "batch.update": ("修改批次", "Batch changed"),
+    "batch.close": ("提前关闭批次", "Batch closed early"),
+    "batch.reopen": ("重新开放批次", "Batch reopened"),
+    "staff.create": ("添加工作人员", "Staff member added"),
+    "staff.create_admin": ("命令行设置管理员", "Administrator set from the command line"),
+    "staff.update": ("修改工作人员", "Staff member changed"),
+    "staff.sessions_end": ("结束工作人员的全部登录", "All of a staff member's sessions ended"),
+    "department_key.create": ("创建部门接口密钥", "Department key created"),
+    "department_key.revoke": ("吊销部门接口密钥", "Department key revoked"),
+    "wechat.bind": ("绑定微信", "WeChat bound"),
+    "wechat.rebind": ("改绑到新的微信", "WeChat binding moved"),
+    "wechat.unbind": ("解除微信绑定", "WeChat unbound"),
     "cas.roster_differs": ("统一身份认证信息与名单不同", "Identity login differs from the roster"),
+    "export.students": ("导出学生名单", "Students exported"),
+    "push.resend": ("重发推送", "Push resent"),
+    "cache.retire": ("作废缓存数据", "Cached data retired"),
+    "library_card.cancel": ("学生注销借书证", "Library card cancelled"),
+    "finance.clear_arrears": ("核销欠费", "Arrears cleared"),
 }
 
 
-def audit_action_label(action: str) -> tuple[str, str]:
-    """An audit action in words; an item's record write says "record updated" (the page adds the item's title)."""
+def audit_action_key(action: str) -> str:
+    """The key of AUDIT_ACTIONS that says an action: its own, or the one of its kind for an item's action."""
     if action.endswith("_record.write"):
-        return AUDIT_ACTIONS["record.write"]
-    return AUDIT_ACTIONS.get(action, (action.replace("_", " ").replace(".", ": "),) * 2)
+        return "<item>_record.write"
+    if action.startswith("import.") and action not in AUDIT_ACTIONS:
+        return "import.<item>"
+    return action
+
+
+def audit_action_label(action: str) -> tuple[str, str]:
+    """An audit action in words (an item's action without the item: the page adds its title); an action with no
+    words yet as it is stored, so an auditor can still tell it apart."""
+    return AUDIT_ACTIONS.get(audit_action_key(action), (action, action))
+
+
+# Where an audited change came from (`origin` on an audit row) when it is not an address: the server's command
+# line, or nowhere outside ("": Lixiao itself, as when a certificate is issued on submission).
+ORIGIN_LABELS: dict[str, tuple[str, str]] = {
+    "cli": ("服务器命令行", "Server command line"),
+    "": ("离校服务自动完成", "Lixiao, automatically"),
+}
+
+
+def origin_label(origin: str | None) -> tuple[str, str]:
+    """An audit row's origin in words; an address as it is."""
+    origin = origin or ""
+    return ORIGIN_LABELS.get(origin, (origin, origin))
