@@ -110,6 +110,25 @@ def scan_label(result: str, channel: str) -> tuple[tuple[str, str], tuple[str, s
             SCAN_CHANNEL_LABELS.get(channel, ("其他渠道", "Another channel")))
 
 
+# A certificate's status as the pages and the verify page say it ("unknown": a scan that finds no certificate).
+CERTIFICATE_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "valid": ("有效", "Valid"),
+    "handed_over": ("有效（已办理交接）", "Valid (hand-over recorded)"),
+    "revoked": ("已撤销", "Revoked"),
+    "unknown": ("无法确认", "Not recognised"),
+}
+
+# What the counter hands over against a certificate, each at most once (`item` on a hand-over row), in the order
+# the counter offers them, and their words.
+HANDOVER_ITEMS: tuple[str, ...] = ("diploma", "degree_certificate", "archive_transfer", "party_transfer")
+HANDOVER_LABELS: dict[str, tuple[str, str]] = {
+    "diploma": ("毕业证书", "Diploma"),
+    "degree_certificate": ("学位证书", "Degree certificate"),
+    "archive_transfer": ("档案转递", "Personal file transfer"),
+    "party_transfer": ("党组织关系转接", "Party membership transfer"),
+}
+
+
 # What a push is about (`event` on an outbox row: server/clearance/events.py).
 EVENT_LABELS: dict[str, tuple[str, str]] = {
     "item_passed": ("事项通过通知", "Item passed"),
