@@ -185,7 +185,8 @@ def _register_routes(app: OpenAPI) -> None:
     app.register_blueprint(student_pages.bp)
     app.register_blueprint(admin.bp)
     language.install(app)
-    app.jinja_env.globals.update(action_words=labels.action_words, transition_words=labels.transition_words)
+    app.jinja_env.globals.update(action_words=labels.action_words, transition_words=labels.transition_words,
+                                 status_label=labels.status_label)
     app.register_blueprint(service_account.bp)
 
     @app.get("/api/openapi.json", doc_ui=False)

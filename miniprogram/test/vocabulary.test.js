@@ -4,12 +4,13 @@
 const { serverTables } = require('./helpers/server-words')
 const vocabulary = require('../utils/vocabulary')
 const contract = require('../utils/contract')
+const { installWx, restoreWx } = require('./helpers/fake-wx')
 
 const MIRRORS = [
   ['STATUS_LABELS', 'server/vocabulary.py', 'STATUS_LABELS'],
   ['DEGREE_LABELS', 'server/vocabulary.py', 'DEGREE_LABELS'],
-  ['CERTIFICATE_STATUS_LABELS', 'server/web/certificate_pages.py', 'STATUS_TEXT'],
-  ['HANDOVER_LABELS', 'server/certificates/models.py', 'HANDOVER_ITEMS'],
+  ['CERTIFICATE_STATUS_LABELS', 'server/vocabulary.py', 'CERTIFICATE_STATUS_LABELS'],
+  ['HANDOVER_LABELS', 'server/vocabulary.py', 'HANDOVER_LABELS'],
   // Keyed by not_pushed_reason; "null" (Python's None) is a notification that was pushed.
   ['DELIVERY_LABELS', 'server/web/student_pages.py', 'DELIVERY'],
 ]
@@ -22,19 +23,23 @@ test.each(MIRRORS)('%s is %s %s, word for word', (ours, file, name) => {
   expect(vocabulary[ours]).toEqual(server(file, name))
 })
 
-test('the hand-over choices are every kind the server accepts, in its order', () => {
-  expect(contract.HANDOVER_ITEMS).toEqual(Object.keys(server('server/certificates/models.py', 'HANDOVER_ITEMS')))
+test('the hand-over choices are every kind the server accepts, in its order, each with its words', () => {
+  expect(contract.HANDOVER_ITEMS).toEqual(server('server/vocabulary.py', 'HANDOVER_ITEMS'))
+  expect(Object.keys(vocabulary.HANDOVER_LABELS)).toEqual(contract.HANDOVER_ITEMS)
 })
 
-test('every degree level and certificate status the app knows has the server\'s words', () => {
-  expect(contract.DEGREE_LEVELS).toEqual(Object.keys(vocabulary.DEGREE_LABELS))
-  for (const status of Object.values(contract.CERTIFICATE_STATUS)) {
-    expect(Object.keys(vocabulary.CERTIFICATE_STATUS_LABELS)).toContain(status)
-  }
-  for (const status of Object.values(contract.ITEM_STATUS)) expect(Object.keys(vocabulary.STATUS_LABELS)).toContain(status)
-  expect(contract.NOT_PUSHED_REASONS.concat(['null']).sort()).toEqual(Object.keys(vocabulary.DELIVERY_LABELS).sort())
-})
-
-test('the reader refuses a name that is not there, rather than comparing with nothing', () => {
-  expect(() => serverTables('server/vocabulary.py', ['NO_SUCH_TABLE'])).toThrow(/NO_SUCH_TABLE/)
-})
+test.each([
+  ['zh_CN', ['有效（已办理交接）', '学位证书', '已撤销']],
+  ['en', ['Valid (hand-over recorded)', 'Degree certificate', 'Revoked']],
+])('a certificate status and a hand-over are said in one language (phone %s), nothing for a code it lacks',
+  (language, [handedOver, degree, revoked]) => {
+    installWx({ language })
+    try {
+      expect(vocabulary.word(vocabulary.CERTIFICATE_STATUS_LABELS, 'handed_over')).toBe(handedOver)
+      expect(vocabulary.word(vocabulary.CERTIFICATE_STATUS_LABELS, 'revoked')).toBe(revoked)
+      expect(vocabulary.word(vocabulary.HANDOVER_LABELS, 'degree_certificate')).toBe(degree)
+      expect(vocabulary.word(vocabulary.HANDOVER_LABELS, 'toaster')).toBe('')
+    } finally {
+      restoreWx()
+    }
+  })

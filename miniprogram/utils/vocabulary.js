@@ -14,7 +14,7 @@ const STATUS_LABELS = {
 // server/vocabulary.py DEGREE_LABELS.
 const DEGREE_LABELS = { master: ['硕士研究生', "Master's"], doctor: ['博士研究生', 'Doctoral'] }
 
-// server/web/certificate_pages.py STATUS_TEXT: a certificate's status, as the web pages and the verify page say it.
+// server/vocabulary.py CERTIFICATE_STATUS_LABELS: a certificate's status, as the web pages and the verify page say it.
 const CERTIFICATE_STATUS_LABELS = {
   valid: ['有效', 'Valid'],
   handed_over: ['有效（已办理交接）', 'Valid (hand-over recorded)'],
@@ -22,7 +22,7 @@ const CERTIFICATE_STATUS_LABELS = {
   unknown: ['无法确认', 'Not recognised'],
 }
 
-// server/certificates/models.py HANDOVER_ITEMS: what the counter hands over, in the server's order.
+// server/vocabulary.py HANDOVER_LABELS: what the counter hands over, in the server's order (HANDOVER_ITEMS).
 const HANDOVER_LABELS = {
   diploma: ['毕业证书', 'Diploma'],
   degree_certificate: ['学位证书', 'Degree certificate'],

@@ -14,7 +14,6 @@ from server.api.auth import BEARER, current_principal, current_staff, current_st
 from server.api.schemas import Strict, StudentOut, item_title, student_out
 from server.certificates import service, verify
 from server.certificates.keys import key_ring
-from server.certificates.models import HANDOVER_ITEMS
 from server.certificates.qr import qr_png, qr_svg
 from server.certificates.service import REVOKED, CertificateRecord
 from server.certificates.signing import JWKS_PATH, SERIAL_PATTERN
@@ -24,6 +23,7 @@ from server.identity.permissions import can_use_counter, is_admin
 from server.settings import Settings
 from server.state import app_state, db
 from server.timeutil import iso, utcnow
+from server.vocabulary import HANDOVER_ITEMS
 
 ERRORS = error_responses(400, 401, 403, 404, 503)
 HandoverItem = Literal["diploma", "degree_certificate", "archive_transfer", "party_transfer"]

@@ -10,13 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base, UTCDateTime
 from server.timeutil import utcnow
 
-# What the counter hands over against a certificate, each at most once.
-HANDOVER_ITEMS: dict[str, tuple[str, str]] = {
-    "diploma": ("毕业证书", "Diploma"),
-    "degree_certificate": ("学位证书", "Degree certificate"),
-    "archive_transfer": ("档案转递", "Personal file transfer"),
-    "party_transfer": ("党组织关系转接", "Party membership transfer"),
-}
 SCAN_RESULTS = ("valid", "revoked", "unknown", "invalid")
 
 
@@ -72,7 +65,7 @@ class Handover(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
-    item: Mapped[str] = mapped_column(String(32))  # a HANDOVER_ITEMS key
+    item: Mapped[str] = mapped_column(String(32))  # one of server/vocabulary.py HANDOVER_ITEMS
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.audit import record_audit
 from server.certificates.keys import key_ring
-from server.certificates.models import HANDOVER_ITEMS, Certificate, Handover
+from server.certificates.models import Certificate, Handover
 from server.certificates.qr import verification_url
 from server.certificates.signing import CertificatePayload, sign_certificate
 from server.clearance.events import enqueue_certificate_issued
@@ -25,6 +25,7 @@ from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.settings import Settings
 from server.timeutil import SHANGHAI, iso
+from server.vocabulary import HANDOVER_ITEMS, HANDOVER_LABELS
 
 SERIAL_PREFIX = "LX"
 VALID, REVOKED, HANDED_OVER = "valid", "revoked", "handed_over"
@@ -247,7 +248,7 @@ def record_handover(session: Session, serial: str, items: Sequence[str], staff: 
 
 def _already_handed_over(done: list[HandoverEntry]) -> ApiError:
     first = done[0]
-    title, title_en = HANDOVER_ITEMS[first.item]
+    title, title_en = HANDOVER_LABELS[first.item]
     who = first.staff.name or first.staff.username
     at = first.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     return ApiError(409, ErrorCode.ALREADY_HANDED_OVER, f"{title}已于 {at} 由 {who} 交接，不能重复登记",
@@ -257,7 +258,7 @@ def _already_handed_over(done: list[HandoverEntry]) -> ApiError:
 
 def handover_out(entry: HandoverEntry) -> dict[str, Any]:
     """One hand-over as the API shows it."""
-    title, title_en = HANDOVER_ITEMS[entry.item]
+    title, title_en = HANDOVER_LABELS[entry.item]
     return {"item": entry.item, "title": title, "title_en": title_en,
             "by": entry.staff.name or entry.staff.username, "by_username": entry.staff.username,
             "at": iso(entry.at)}

@@ -22,16 +22,12 @@ from server.db import rows_matched
 from server.errors import ApiError, ErrorCode
 from server.identity.models import ApiSession, Staff
 from server.identity.permissions import is_admin
+from server.vocabulary import SESSION_CHANNEL_LABELS, code_label
 
 WEB, API = "web", "api"
 
-# What a session was started through, as its owner reads it.
-CHANNEL_LABELS = {
-    (WEB, "browser"): ("浏览器", "Browser"),
-    (WEB, "wecom"): ("企业微信网页", "WeCom web page"),
-    (API, "wechat"): ("微信小程序", "WeChat mini-program"),
-    (API, "wecom"): ("企业微信应用", "WeCom app"),
-}
+# What a session can be started through (its words: SESSION_CHANNEL_LABELS, keyed "<kind>:<channel>").
+CHANNELS = ((WEB, "browser"), (WEB, "wecom"), (API, "wechat"), (API, "wecom"))
 
 
 @dataclass(frozen=True)
@@ -105,7 +101,7 @@ def student_devices(session: Session, student_id: int, *, now: datetime, current
     rows = session.scalars(select(ApiSession).where(ApiSession.student_id == student_id, _live(now))
                            .order_by(ApiSession.created_at.desc(), ApiSession.id))
     return [Device(handle=handle_of(r.id), kind=r.kind, channel=r.channel,
-                   label=CHANNEL_LABELS.get((r.kind, r.channel), (r.channel, r.channel)), device=r.device or "",
+                   label=code_label(SESSION_CHANNEL_LABELS, f"{r.kind}:{r.channel}"), device=r.device or "",
                    created_at=r.created_at, expires_at=r.expires_at, current=r.id == current) for r in rows]
 
 

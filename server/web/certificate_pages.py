@@ -17,19 +17,12 @@ from server.clearance.models import Student
 from server.errors import ApiError, ErrorCode
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
+from server.vocabulary import CERTIFICATE_STATUS_LABELS, DEGREE_LABELS, status_label
 from server.web.labels import detail_rows
 from server.web.language import t
 from server.web.session import browser_staff, browser_student
 
 bp = Blueprint("certificate_pages", __name__)
-
-DEGREE_LEVELS = {"master": ("硕士研究生", "Master's"), "doctor": ("博士研究生", "Doctoral")}
-ITEM_STATUS = {"passed": ("通过", "Passed"), "not_passed": ("未通过", "Not passed"),
-               "unavailable": ("暂不可查", "Unavailable")}
-STATUS_TEXT = {
-    "valid": ("有效", "Valid"), "handed_over": ("有效（已办理交接）", "Valid (hand-over recorded)"),
-    "revoked": ("已撤销", "Revoked"), "unknown": ("无法确认", "Not recognised"),
-}
 
 
 def detail_lines(key: str, details: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -54,15 +47,15 @@ def print_certificate() -> Response | str:
     url = service.verify_url(app_state().settings, record.certificate)
     snapshot_student = record.application.snapshot.get("student") or {}
     degree = snapshot_student.get("degree_level", student.degree_level)
-    items = [{**item, "status_text": ITEM_STATUS.get(item["status"], (item["status"], item["status"])),
+    items = [{**item, "status_text": status_label(item["status"]),
               "lines": detail_lines(item["key"], item["details"])} for item in submitted_items(record)]
     qr = Markup(qr_svg(url, label=t(QR_WORDS)))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
     return render_template(
         "certificate_print.html", record=record, student=student, snapshot_student=snapshot_student,
-        degree=DEGREE_LEVELS.get(degree, (degree, degree)), items=items, qr=qr,
+        degree=DEGREE_LABELS.get(degree, (degree, degree)), items=items, qr=qr,
         verify_url=url, issued_at=local_display(record.certificate.issued_at),
         submitted_at=local_display(record.application.submitted_at),
-        status=STATUS_TEXT[record.status], handovers=[service.handover_out(e) for e in record.handovers],
+        status=CERTIFICATE_STATUS_LABELS[record.status], handovers=[service.handover_out(e) for e in record.handovers],
         revoked_at=local_display(record.certificate.revoked_at),
     )
 
@@ -83,5 +76,5 @@ def verify_page(token: str) -> tuple[str, int, dict[str, str]]:
         masked = verify.mask_name(student.name) if student else ""
     headers = {"X-Robots-Tag": "noindex, nofollow", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
     status = 200 if result != "unknown" else 404
-    return render_template("certificate_verify.html", result=result, text=STATUS_TEXT[result],
+    return render_template("certificate_verify.html", result=result, text=CERTIFICATE_STATUS_LABELS[result],
                            masked_name=masked, replaced=bool(outcome.replaced_by)), status, headers

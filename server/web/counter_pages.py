@@ -20,14 +20,14 @@ from werkzeug.wrappers import Response
 from server.api import ratelimit
 from server.api.certificates import counter_out
 from server.certificates import service, verify
-from server.certificates.models import HANDOVER_ITEMS, CertificateScan
+from server.certificates.models import CertificateScan
 from server.errors import ApiError, ErrorCode
 from server.identity.models import Staff
 from server.identity.permissions import can_use_counter, is_admin
 from server.state import app_state, db
 from server.timeutil import local_display, utcnow
-from server.vocabulary import scan_label
-from server.web.certificate_pages import STATUS_TEXT, login_or_401
+from server.vocabulary import CERTIFICATE_STATUS_LABELS, HANDOVER_ITEMS, HANDOVER_LABELS, scan_label
+from server.web.certificate_pages import login_or_401
 from server.web.language import t
 from server.web.session import browser_staff, browser_student
 
@@ -63,10 +63,10 @@ def _jssdk_config() -> dict[str, Any] | None:
 def _render_counter(status: int = 200, **context: Any) -> tuple[str, int]:
     result = context.get("result")
     if result is not None:
-        context["status_text"] = STATUS_TEXT[result["certificate"]["status"]]
+        context["status_text"] = CERTIFICATE_STATUS_LABELS[result["certificate"]["status"]]
         done = {h["item"] for h in result["certificate"]["handed_over"]}
-        context["open_items"] = [(k, title) for k, title in HANDOVER_ITEMS.items() if k not in done]
-    return render_template("counter.html", jssdk=_jssdk_config(), handover_items=HANDOVER_ITEMS, **context), status
+        context["open_items"] = [(k, HANDOVER_LABELS[k]) for k in HANDOVER_ITEMS if k not in done]
+    return render_template("counter.html", jssdk=_jssdk_config(), **context), status
 
 
 @bp.get("/counter")
@@ -152,7 +152,7 @@ def certificate_console(serial: str) -> Response | str:
     ).all()
     return render_template(
         "console_certificate.html", staff=staff, result=counter_out(record), record=record,
-        status_text=STATUS_TEXT[record.status], revoked_at=local_display(record.certificate.revoked_at),
+        status_text=CERTIFICATE_STATUS_LABELS[record.status], revoked_at=local_display(record.certificate.revoked_at),
         scans=[{"at": local_display(s.at), "result": t(result), "channel": t(channel),
                 "by": (st.name or st.username) if st else "—"}
                for s, st in scans for result, channel in [scan_label(s.result, s.channel)]],

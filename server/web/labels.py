@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from server.items import registry
-from server.vocabulary import CHANNEL_LABELS, DEGREE_LABELS, STATUS_LABELS, audit_action_label, status_label
+from server.vocabulary import (
+    CHANNEL_LABELS,
+    DEGREE_LABELS,
+    STATUS_LABELS,
+    audit_action_key,
+    audit_action_label,
+    status_label,
+)
 from server.web.language import t
 
 __all__ = ["CHANNEL_LABELS", "DEGREE_LABELS", "STATUS_LABELS", "both", "detail_rows", "item_title", "status_label"]
@@ -31,10 +38,12 @@ def detail_rows(key: str, details: dict[str, Any]) -> list[tuple[str, str, str]]
 
 
 def action_words(action: str) -> tuple[str, str]:
-    """An audit action in words, an item's record write with the item's title."""
+    """An audit action in words, an item's action (a record written, a file of records) with the item's title."""
     zh, en = audit_action_label(action)
-    if action.endswith("_record.write"):
-        title = item_title(action.removesuffix("_record.write"))
+    key = audit_action_key(action)
+    if key != action:
+        item = action.removesuffix("_record.write") if key == "<item>_record.write" else action.removeprefix("import.")
+        title = item_title(item)
         return f"{title[0]}{zh}", f"{title[1]}: {en}"
     return zh, en
 

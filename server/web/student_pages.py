@@ -26,7 +26,7 @@ from server.messaging.notifications import list_notifications
 from server.state import app_state, db
 from server.student import service
 from server.timeutil import local_display, utcnow
-from server.web.certificate_pages import STATUS_TEXT
+from server.vocabulary import CERTIFICATE_STATUS_LABELS
 from server.web.guards import to_login
 from server.web.labels import CHANNEL_LABELS, DEGREE_LABELS, item_title, status_label
 from server.web.language import t
@@ -178,7 +178,7 @@ def certificate() -> tuple[str, int, dict[str, str]]:
     qr = Markup(qr_svg(url, label=t(QR_WORDS)))  # noqa: S704 -- our own SVG of a URL we built  # nosec B704
     view = {
         "serial": cert.serial, "status_class": "not_passed" if record.status == "revoked" else "passed",
-        "status_label": STATUS_TEXT[record.status], "revoked": cert.revoked_at is not None,
+        "status_label": CERTIFICATE_STATUS_LABELS[record.status], "revoked": cert.revoked_at is not None,
         "revoked_reason": cert.revoked_reason or "", "qr_svg": qr, "replaces": record.replaces,
         "verify_url": url, "issued_at": local_display(cert.issued_at), "batch": record.batch.name,
     }
@@ -203,7 +203,8 @@ def applications() -> Page:
 def _brief(brief: dict[str, str] | None) -> dict[str, Any] | None:
     if brief is None:
         return None
-    return {"serial": brief["serial"], "status_label": STATUS_TEXT.get(brief["status"], STATUS_TEXT["unknown"]),
+    words = CERTIFICATE_STATUS_LABELS.get(brief["status"], CERTIFICATE_STATUS_LABELS["unknown"])
+    return {"serial": brief["serial"], "status_label": words,
             "status_class": "not_passed" if brief["status"] == "revoked" else "passed",
             "revoked": brief["status"] == "revoked"}
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from server.api.certificates import HandoverItem
 from server.audit import AuditEntry
-from server.certificates.models import HANDOVER_ITEMS, Handover
+from server.certificates.models import Handover
+from server.vocabulary import HANDOVER_ITEMS
 
 
 def handovers(session) -> list[tuple[str, int]]:

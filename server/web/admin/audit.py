@@ -13,6 +13,7 @@ from server.errors import ApiError, ErrorCode
 from server.reports.audit_log import AuditFilter, audit_actions, audit_page
 from server.state import db
 from server.timeutil import local_display
+from server.vocabulary import origin_label
 from server.web.admin.base import bp, query_string, require_admin
 from server.web.labels import action_words
 from server.web.params import page_number
@@ -40,8 +41,8 @@ def audit() -> str:
     since, until = _date("since"), _date("until")
     page = audit_page(db(), AuditFilter(**args, since=since, until=until), page_number())
     entries = [{"at": local_display(e.at), "actor": e.actor, "action": e.action, "action_label": action_words(e.action),
-                "entity": e.entity,
-                "before": _json(e.before), "after": _json(e.after), "origin": e.origin} for e in page.entries]
+                "entity": e.entity, "before": _json(e.before), "after": _json(e.after),
+                "origin": origin_label(e.origin)} for e in page.entries]
     filters = {**args, "since": since.isoformat() if since else "", "until": until.isoformat() if until else ""}
     return render_template("admin/audit.html", entries=entries, page=page, filters=filters,
                            actions=audit_actions(db()), action_label=action_words,

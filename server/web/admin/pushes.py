@@ -10,6 +10,7 @@ from server.errors import ApiError, ErrorCode
 from server.messaging import claims, problems
 from server.state import db
 from server.timeutil import local_display, utcnow
+from server.vocabulary import DELIVERY_LABELS, EVENT_LABELS, PUSH_CHANNEL_LABELS, code_label
 from server.web.admin.base import actor, bp, require_admin
 from server.web.language import t
 
@@ -24,7 +25,10 @@ def pushes() -> str:
     sections = [(status, problems.problem_rows(session, status)) for status in problems.RESENDABLE]
     safe = [row.id for row in sections[0][1] if not row.duplicate_possible]
     return render_template("admin/pushes.html", counts=problems.counts(session), sections=sections, safe=safe,
-                           shown=local_display, limit=problems.LIST_LIMIT, unconfirmed=claims.UNCONFIRMED)
+                           shown=local_display, limit=problems.LIST_LIMIT, unconfirmed=claims.UNCONFIRMED,
+                           titles={status: DELIVERY_LABELS[status] for status in problems.RESENDABLE},
+                           event_words=lambda code: code_label(EVENT_LABELS, code),
+                           channel_words=lambda code: code_label(PUSH_CHANNEL_LABELS, code))
 
 
 @bp.post("/pushes/resend")
