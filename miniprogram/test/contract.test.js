@@ -153,6 +153,14 @@ describeServer(`the server's OpenAPI document (${DOC_PATH})`, () => {
       expect(typeof revoked.revoked_at).toBe('string')
     })
 
+    test.each([
+      ['valid', api.counterVerified()],
+      ['all handed over', api.counterVerified({ status: 'handed_over',
+        handed_over: ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((item) => api.handover(item)) })],
+    ])('a counter scan answered 200 (%s) is a CounterOut', (name, fixture) => {
+      expect(schemaProblems(doc, 'CounterOut', fixture)).toEqual([])
+    })
+
     test('a certificate not revoked: no revoked_at or reason, and its QR code', () => {
       const valid = api.certificate()
       expect([valid.revoked_at, valid.revoked_reason]).toEqual([null, null])

@@ -52,15 +52,6 @@ const TEMPLATES = [
     purpose: '每有一个离校事项通过，通知你一次', purpose_en: 'One message each time an item passes' },
 ]
 
-function verified(certificate) {
-  return {
-    certificate: Object.assign({ serial: 'LX2027-000031', status: 'valid', revoked_reason: null,
-      issued_at: '2027-06-02T01:00:05+00:00', handed_over: [] }, certificate),
-    student: api.STUDENT,
-    items: api.clearance().items,
-  }
-}
-
 // Each scene: the page, its state (no hyphen: the Python side splits names on it), what the server answers, how the
 // page is opened, and texts its picture must show (and must not), so a picture cannot silently show some other state.
 const home = (state, shows, hides) => ({
@@ -139,13 +130,14 @@ const SCENES = [
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
   counter('scan', null, ['扫码核验']),
-  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '党组织关系转接', '张三', '硕士研究生']),
+  counter('valid', { statusCode: 200, data: api.counterVerified() }, ['counter__verdict--green', '✓', '有效', '张三', '2099000001',
+    '计算机学院', '尚未交接任何材料', '毕业证书', '党组织关系转接', '硕士研究生']),
   // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
   counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
-    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记交接']),
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--amber'], ['学生信息', '登记交接']),
   counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
-    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记交接']),
-  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--invalid']),
+    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--amber'], ['学生信息', '登记交接']),
+  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--red', '✕']),
 ]
 
 beforeEach(() => jest.resetModules())
