@@ -85,8 +85,11 @@ const applications = (state, shows) => ({
   serve: (s) => s.on('GET', '/api/v1/me/applications', { statusCode: 200, data: { applications: APPLICATIONS[state] } }),
   open: (p) => p.instance.onLoad(),
 })
-const counter = (state, answer, shows, hides) => ({
-  page: 'counter', state, shows, hides, storage: COUNTER,
+// A counter scene with a verdict names its tone: the picture must show that colour and its icon.
+const ICONS = { green: '✓', red: '✕', amber: '!' }
+const counter = (state, answer, verdict, shows, hides) => ({
+  page: 'counter', state, verdict, hides, storage: COUNTER,
+  shows: verdict ? [`counter__verdict--${verdict}`, ICONS[verdict]].concat(shows) : shows,
   serve: (s) => answer && s.on('POST', '/api/v1/counter/verify', answer),
   open: async (p) => {
     p.instance.onLoad()
@@ -94,6 +97,7 @@ const counter = (state, answer, shows, hides) => ({
     if (answer) await p.instance.scan()
   },
 })
+const ALL_HANDED_OVER = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((i) => api.handover(i))
 const plain = (page, shows, open) => ({ page, state: 'default', shows, serve: () => {}, open: open || ((p) => p.instance.onLoad()) })
 
 const SCENES = [
@@ -129,15 +133,23 @@ const SCENES = [
   },
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
-  counter('scan', null, ['扫码核验']),
-  counter('valid', { statusCode: 200, data: api.counterVerified() }, ['counter__verdict--green', '✓', '有效', '张三', '2099000001',
-    '计算机学院', '尚未交接任何材料', '毕业证书', '党组织关系转接', '硕士研究生']),
+  counter('scan', null, null, ['扫码核验'], ['counter__verdict']),
+  counter('valid', { statusCode: 200, data: api.counterVerified() }, 'green', ['有效', '张三', '2099000001', '计算机学院',
+    '尚未交接任何材料', '毕业证书', '党组织关系转接', '硕士研究生', '登记交接']),
+  // Everything handed over: still a valid certificate, green, with one line saying so and nothing left to choose.
+  counter('handed', { statusCode: 200, data: api.counterVerified({ status: 'handed_over', handed_over: ALL_HANDED_OVER }) },
+    'green', ['有效（已办理交接）', '张三', '2099000001', '计算机学院', '材料已全部交接', '窗口老师 · 2027-06-20 09:00'],
+    ['确认交接']),
+  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, 'red', ['无效（可能伪造）', '签名无效'], ['学生信息']),
+  counter('unknown', { statusCode: 404, data: api.UNKNOWN_AT_COUNTER }, 'red', ['未知证明', '系统中没有这张离校证明'], ['学生信息']),
   // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
-  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
-    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--amber'], ['学生信息', '登记交接']),
+  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) }, 'amber',
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031'], ['学生信息', '登记交接']),
   counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
-    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--amber'], ['学生信息', '登记交接']),
-  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--red', '✕']),
+    'amber', ['已被替代', '新证明 LX2027-000032，请学生出示新证明'], ['学生信息', '登记交接']),
+  // An answer that says nothing about the certificate: not checked, and why.
+  counter('unchecked', { statusCode: 429, data: api.error('RATE_LIMITED', '操作太频繁，请稍后再试。', 'Too many requests; try again later.') },
+    'amber', ['未能核验', '操作太频繁，请稍后再试。'], ['学生信息']),
 ]
 
 beforeEach(() => jest.resetModules())
@@ -150,6 +162,15 @@ test('every page in app.json has a picture', () => {
   const pictured = [...new Set(SCENES.map((s) => 'pages/' + s.page + '/index'))].sort()
   expect(pictured).toEqual([...APP.pages].sort())
   for (const s of SCENES) expect(s.state).toMatch(/^[a-z]+$/)
+})
+
+// Each outcome of a scan (utils/present/counter.js), pictured in its colour: a valid certificate with nothing and with
+// everything handed over, a forged and an unknown one, a revoked and a replaced one, and a scan that was not checked.
+test('the counter page is pictured in every verdict state', () => {
+  const pictured = SCENES.filter((s) => s.page === 'counter' && s.verdict).map((s) => [s.state, s.verdict])
+  expect(pictured).toEqual([['valid', 'green'], ['handed', 'green'], ['forged', 'red'], ['unknown', 'red'],
+    ['revoked', 'amber'], ['replaced', 'amber'], ['unchecked', 'amber']])
+  expect(SCENES.some((s) => s.page === 'counter' && s.state === 'scan')).toBe(true)
 })
 
 test.each(SCENES.map((s) => [s.page + '-' + s.state, s]))('%s', async (name, scene) => {
