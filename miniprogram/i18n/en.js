@@ -17,12 +17,15 @@ module.exports = {
     copied: 'Copied',
     pull_hint: 'Pull down to refresh',
     back_home: 'Back to home',
+    log_out: 'Log out',
     yuan: '¥{amount}',
   },
   launch: {
     title: 'Departure service',
     signing_in: 'Signing in…',
     failed: 'Sign-in failed',
+    signed_out: 'You have logged out',
+    sign_in: 'Log in again',
   },
   bind: {
     title: 'Link your university account',

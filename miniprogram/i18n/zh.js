@@ -17,12 +17,15 @@ module.exports = {
     copied: '已复制',
     pull_hint: '下拉可刷新',
     back_home: '返回首页',
+    log_out: '退出登录',
     yuan: '¥{amount}',
   },
   launch: {
     title: '离校服务',
     signing_in: '正在登录…',
     failed: '登录失败',
+    signed_out: '已退出登录',
+    sign_in: '重新登录',
   },
   bind: {
     title: '绑定统一身份认证',

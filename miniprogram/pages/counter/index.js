@@ -2,6 +2,7 @@
 const i18n = require('../../i18n/index')
 const counter = require('../../services/counter')
 const auth = require('../../utils/auth')
+const leave = require('../../utils/leave')
 const privacy = require('../../utils/privacy')
 const session = require('../../utils/session')
 const { verifyView, handoverOptions, refusalView, listWords } = require('../../utils/present/counter')
@@ -65,6 +66,15 @@ Component({
       }
       // Either way the server's record is the truth: show it again.
       await this.verify(this.qrText)
+    },
+    goHome() {
+      leave.goHome()
+    },
+    openSettings() {
+      leave.openSettings()
+    },
+    logOut() {
+      return leave.logOut()
     },
   },
 })

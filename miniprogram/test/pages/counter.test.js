@@ -287,3 +287,58 @@ test('should a 200 answer ever say revoked: amber, who it is and why, nothing of
   expect(text(page, '.counter__revoked-block')).toBe('证明已撤销，不能办理交接。')
   expect(page.querySelector('.counter__record')).toBeFalsy()
 })
+
+// A way out of the counter: home, settings, log out, in the staff member's language, whatever the page shows.
+describe.each([
+  ['zh_CN', ['返回首页', '设置', '退出登录']],
+  ['en', ['Back to home', 'Settings', 'Log out']],
+])('the way out (%s)', (language, words) => {
+  test('three buttons under the result', async () => {
+    setup({ language })
+    fake.server.on('POST', '/api/v1/counter/verify', { statusCode: 200, data: verifyResult() })
+    const page = await openCounter()
+    await scan(page)
+    expect(texts(page, '.page-actions .btn')).toEqual(words)
+  })
+
+  test('the same for someone who is not staff', async () => {
+    setup({ language, storage: { 'lixiao.token': 't', 'lixiao.profile': { bound: true, student: {}, staff: null } } })
+    expect(texts(await openCounter(), '.page-actions .btn')).toEqual(words)
+  })
+
+  test('home: the counter is the home of staff who are no student, started anew', async () => {
+    setup({ language, pages: ['pages/counter/index'] })
+    const page = await openCounter()
+    page.querySelector('.page-actions__home').dispatchEvent('tap')
+    await settle()
+    expect(fake.log.navigations).toEqual([{ type: 'reLaunch', url: '/pages/counter/index' }])
+  })
+
+  test('home for a student who also works the counter: back to the home page under it', async () => {
+    setup({ language, pages: ['pages/home/index', 'pages/counter/index'],
+      storage: { 'lixiao.token': 't', 'lixiao.profile': { bound: true, student: { name: '张三' }, staff: { role: 'counter' } } } })
+    const page = await openCounter()
+    page.querySelector('.page-actions__home').dispatchEvent('tap')
+    await settle()
+    expect(fake.log.navigations).toEqual([{ type: 'navigateBack', delta: 1 }])
+  })
+
+  test('settings opens over the counter', async () => {
+    setup({ language })
+    const page = await openCounter()
+    page.querySelector('.page-actions__settings').dispatchEvent('tap')
+    await settle()
+    expect(fake.log.navigations).toEqual([{ type: 'navigateTo', url: '/pages/settings/index' }])
+  })
+
+  test('log out: the token ends on the server and here; the launch page waits', async () => {
+    setup({ language })
+    fake.server.on('DELETE', '/api/v1/me/session', { statusCode: 204, data: '' })
+    const page = await openCounter()
+    page.querySelector('.page-actions__logout').dispatchEvent('tap')
+    await settle()
+    expect(fake.server.calls('DELETE', '/api/v1/me/session')).toHaveLength(1)
+    expect(fake.storage['lixiao.token']).toBeUndefined()
+    expect(fake.log.navigations).toEqual([{ type: 'reLaunch', url: '/pages/launch/index?signedOut=1' }])
+  })
+})

@@ -102,6 +102,9 @@ const plain = (page, shows, open) => ({ page, state: 'default', shows, serve: ()
 
 const SCENES = [
   plain('launch', ['正在登录…'], (p) => { p.instance.onLoad() }),
+  // After logging out: no sign-in until asked (utils/leave.js).
+  { page: 'launch', state: 'signedout', shows: ['已退出登录', '重新登录'], hides: ['正在登录…'], serve: () => {},
+    open: (p) => { p.instance.onLoad({ signedOut: '1' }) } },
   plain('bind', ['绑定统一身份认证', '首次使用请用学校统一身份认证账号'], (p) => { p.instance.onLoad(); p.instance.onShow() }),
   plain('bind-cas', ['src="http://127.0.0.1:8000/bind/cas?token=tok-bound"']),
   home('passed', ['提交离校申请', '开放中']),
@@ -118,7 +121,7 @@ const SCENES = [
   submit('blocked', ['暂不能提交，原因：', '财务资产部']),
   submit('unavailable', ['暂不可查']),
   submit('submitted', ['你已经提交过离校申请。']),
-  certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码']),
+  certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码', '返回首页']),
   // Not a dead end: why and what to do; no QR code to show at the counter, nothing to print.
   certificate('revoked', ['已撤销', '本证明已撤销，不能再用于办理离校。', '撤销原因：' + REVOKED_REASON,
     '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。', '研究生院电话：0516-00000000'],
@@ -133,7 +136,7 @@ const SCENES = [
   },
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
-  counter('scan', null, null, ['扫码核验'], ['counter__verdict']),
+  counter('scan', null, null, ['扫码核验', '返回首页', '设置', '退出登录'], ['counter__verdict']),
   counter('valid', { statusCode: 200, data: api.counterVerified() }, 'green', ['有效', '张三', '2099000001', '计算机学院',
     '尚未交接任何材料', '毕业证书', '党组织关系转接', '硕士研究生', '登记交接']),
   // Everything handed over: still a valid certificate, green, with one line saying so and nothing left to choose.
