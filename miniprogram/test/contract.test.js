@@ -4,7 +4,8 @@
 const fs = require('fs')
 const path = require('path')
 const contract = require('../utils/contract')
-const { problems, unknownServerCodes } = require('./helpers/openapi')
+const { problems, unknownServerCodes, schemaProblems } = require('./helpers/openapi')
+const api = require('./fixtures/api')
 
 const PACKAGE_ROOT = path.join(__dirname, '..')
 const DOC_PATH = path.resolve(PACKAGE_ROOT, process.env.LIXIAO_OPENAPI_JSON || '../build/openapi.json')
@@ -67,6 +68,25 @@ describe('the contract checker', () => {
     expect(unknownServerCodes(syntheticDoc(), contract)).toEqual(['SOMETHING_NEW'])
   })
 
+  test('checks a value against a schema: type, enum, nullable, required, unknown properties, $ref, arrays', () => {
+    const doc = { components: { schemas: {
+      Thing: { type: 'object', required: ['id', 'state', 'note'], properties: {
+        id: { type: 'integer' }, state: { enum: ['a', 'b'], type: 'string' },
+        note: { anyOf: [{ type: 'string' }, { type: 'null' }] }, parts: { type: 'array', items: { $ref: '#/components/schemas/Part' } },
+        extra: { type: 'object', additionalProperties: true } } },
+      Part: { type: 'object', required: ['at'], properties: { at: { type: 'string' } } },
+    } } }
+    expect(schemaProblems(doc, 'Thing', { id: 1, state: 'a', note: null, parts: [{ at: 'x' }], extra: { any: 1 } })).toEqual([])
+    expect(schemaProblems(doc, 'Thing', { id: '1', state: 'c', parts: [{}], other: 1 })).toEqual([
+      'Thing.note: missing',
+      'Thing.id: string, not integer',
+      'Thing.state: "c" is not one of a, b',
+      'Thing.parts[0].at: missing',
+      'Thing.other: not in the schema',
+    ])
+    expect(schemaProblems(doc, 'Nothing', {})).toEqual(['no schema Nothing in components.schemas'])
+  })
+
   test('names no clearance item: an item is rendered from what the ITEM carries', () => {
     const source = JSON.stringify(contract)
     for (const word of ['library', 'archives', 'apartment', 'finance', 'card']) expect(source).not.toMatch(new RegExp(`"${word}|/${word}`))
@@ -106,5 +126,45 @@ describeServer(`the server's OpenAPI document (${DOC_PATH})`, () => {
 
   test('has every field, status value, error code and endpoint of utils/contract.js', () => {
     expect(problems(doc, contract)).toEqual([])
+  })
+
+  // The pages are tested against these fixtures: one in a shape the server never sends proves nothing about them.
+  describe('the test fixtures are what the server sends', () => {
+    const revoked = api.certificate({ status: 'revoked', revoked_reason: '学籍信息有误' })
+    const fixtures = [
+      ['a valid certificate', api.certificate()],
+      ['a revoked certificate', revoked],
+      ['a certificate with hand-overs', api.certificate({ status: 'handed_over',
+        handed_over: [api.handover('diploma'), api.handover('archive_transfer')] })],
+    ]
+
+    // Every property, those with a default too: server/api/certificates.py certificate_out() writes them all.
+    test.each(fixtures)('%s is a CertificateOut, with every one of its properties', (name, fixture) => {
+      expect(schemaProblems(doc, 'CertificateOut', fixture)).toEqual([])
+      expect(Object.keys(fixture).sort()).toEqual(Object.keys(doc.components.schemas.CertificateOut.properties).sort())
+    })
+
+    // What the schema says in words: a revoked certificate has no QR code and no link, and says when it was revoked.
+    test('a revoked certificate: revoked_at set, and null every field the schema says is null once revoked', () => {
+      const props = doc.components.schemas.CertificateOut.properties
+      const nullOnceRevoked = Object.keys(props).filter((key) => /null once revoked/i.test(props[key].description || ''))
+      expect(nullOnceRevoked.sort()).toEqual(['qr_svg', 'qr_text', 'verify_url'])
+      for (const key of nullOnceRevoked) expect([key, revoked[key]]).toEqual([key, null])
+      expect(typeof revoked.revoked_at).toBe('string')
+    })
+
+    test.each([
+      ['valid', api.counterVerified()],
+      ['all handed over', api.counterVerified({ status: 'handed_over',
+        handed_over: ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((item) => api.handover(item)) })],
+    ])('a counter scan answered 200 (%s) is a CounterOut', (name, fixture) => {
+      expect(schemaProblems(doc, 'CounterOut', fixture)).toEqual([])
+    })
+
+    test('a certificate not revoked: no revoked_at or reason, and its QR code', () => {
+      const valid = api.certificate()
+      expect([valid.revoked_at, valid.revoked_reason]).toEqual([null, null])
+      expect(valid.qr_text).toEqual(expect.any(String))
+    })
   })
 })

@@ -129,6 +129,14 @@ describe('401 → re-login once → retry', () => {
     expect(fake.log.logins).toBe(0)
   })
 
+  test('relogin: false answers a 401 as an error at once, with no sign-in', async () => {
+    const { request } = setup({ envVersion: 'release' })
+    fake.server.on('DELETE', '/x', { statusCode: 401, data: api.error('TOKEN_EXPIRED', '登录已过期', 'Expired') })
+    await expect(request({ path: '/x', method: 'DELETE', relogin: false })).rejects.toMatchObject({ status: 401, code: 'TOKEN_EXPIRED' })
+    expect(fake.server.calls('DELETE', '/x')).toHaveLength(1)
+    expect(fake.log.logins).toBe(0)
+  })
+
   test('a second 401 after re-login is returned as an error, not retried again', async () => {
     const { request } = setup({ envVersion: 'release' })
     fake.server.on('GET', '/x', { statusCode: 401, data: api.error('UNAUTHORIZED', '请重新登录', 'Sign in again') })

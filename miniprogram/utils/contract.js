@@ -96,6 +96,7 @@ const FIELDS = {
 const ENDPOINTS = {
   wxLogin: { method: 'POST', path: '/api/v1/auth/wx-login' },
   unbind: { method: 'DELETE', path: '/api/v1/me/binding' },
+  endSession: { method: 'DELETE', path: '/api/v1/me/session' },
   clearance: { method: 'GET', path: '/api/v1/me/clearance' },
   submitApplication: { method: 'POST', path: '/api/v1/me/application' },
   applications: { method: 'GET', path: '/api/v1/me/applications' },

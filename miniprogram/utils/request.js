@@ -49,8 +49,9 @@ function isSuccess(statusCode) {
 }
 
 /**
- * request({path, method, data, auth}) → Promise of the response body (null for an empty body).
- * `path` is relative to the API base URL; `url` (absolute) may be given instead.
+ * request({path, method, data, auth, relogin}) → Promise of the response body (null for an empty body).
+ * `path` is relative to the API base URL; `url` (absolute) may be given instead. relogin: false answers a 401 as
+ * an error at once (ending a session: a token the server no longer knows is ended already).
  * Rejects with errors.ApiError: HTTP errors carry the server's code; no answer gives code NETWORK/TIMEOUT.
  */
 async function request(options) {
@@ -61,7 +62,7 @@ async function request(options) {
     auth: options.auth !== false,
   }
   let res = await send(call)
-  if (res.statusCode === 401 && call.auth) {
+  if (res.statusCode === 401 && call.auth && options.relogin !== false) {
     await reloginOnce()
     res = await send(call)
   }

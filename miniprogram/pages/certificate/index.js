@@ -1,6 +1,7 @@
 // The clearance certificate: its status, the QR code drawn from qr_text, and how to print it on a PC.
 const i18n = require('../../i18n/index')
 const certificate = require('../../services/certificate')
+const leave = require('../../utils/leave')
 const { loadInto } = require('../../utils/page')
 const { certificateView } = require('../../utils/present/certificate')
 const privacy = require('../../utils/privacy')
@@ -27,6 +28,9 @@ Component({
     },
     callHelp() {
       if (this.data.view && this.data.view.helpPhone) wx.makePhoneCall({ phoneNumber: this.data.view.helpPhone })
+    },
+    goHome() {
+      leave.goHome()
     },
     onQrError() {
       this.setData({ qrFailed: true })

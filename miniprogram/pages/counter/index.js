@@ -2,13 +2,14 @@
 const i18n = require('../../i18n/index')
 const counter = require('../../services/counter')
 const auth = require('../../utils/auth')
+const leave = require('../../utils/leave')
 const privacy = require('../../utils/privacy')
 const session = require('../../utils/session')
-const { verifyView, handoverOptions, refusalView } = require('../../utils/present/counter')
+const { verifyView, handoverOptions, refusalView, listWords } = require('../../utils/present/counter')
 const ui = require('../../utils/ui')
 
 Component({
-  data: { t: {}, allowed: false, busy: false, error: null, verdict: null, view: null, manual: '' },
+  data: { t: {}, allowed: false, busy: false, verdict: null, view: null, manual: '' },
   methods: {
     onLoad() {
       this.setData({ t: i18n.dict(), allowed: auth.isStaff(session.getProfile()) })
@@ -35,15 +36,14 @@ Component({
     },
     async verify(qrText) {
       this.qrText = qrText
-      this.setData({ busy: true, error: null, verdict: null, view: null })
+      this.setData({ busy: true, verdict: null, view: null })
       try {
-        const result = await counter.verifyCertificate(qrText)
-        this.setData({ busy: false, view: verifyView(result) })
+        const view = verifyView(await counter.verifyCertificate(qrText))
+        this.setData({ busy: false, view, verdict: view.verdict })
       } catch (err) {
         this.setData({ busy: false })
         if (ui.redirectIfUnbound(err)) return
-        const verdict = refusalView(err)
-        this.setData(verdict ? { verdict } : { error: ui.errorView(err) })
+        this.setData({ verdict: refusalView(err) })
       }
     },
     onOptionsChange(e) {
@@ -55,7 +55,7 @@ Component({
         ui.toast(i18n.t('counter.none_selected'))
         return
       }
-      const names = chosen.map((o) => o.label).join(i18n.lang() === 'en' ? ', ' : '、')
+      const names = listWords(chosen.map((o) => o.label))
       if (!(await ui.confirm(i18n.t('counter.record'), i18n.t('counter.record_confirm', { items: names })))) return
       this.setData({ busy: true })
       try {
@@ -66,6 +66,15 @@ Component({
       }
       // Either way the server's record is the truth: show it again.
       await this.verify(this.qrText)
+    },
+    goHome() {
+      leave.goHome()
+    },
+    openSettings() {
+      leave.openSettings()
+    },
+    logOut() {
+      return leave.logOut()
     },
   },
 })

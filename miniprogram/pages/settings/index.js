@@ -3,6 +3,7 @@ const i18n = require('../../i18n/index')
 const binding = require('../../services/binding')
 const auth = require('../../utils/auth')
 const env = require('../../utils/env')
+const leave = require('../../utils/leave')
 const session = require('../../utils/session')
 const ui = require('../../utils/ui')
 
@@ -39,9 +40,9 @@ Component({
       this.setData({ busy: true })
       try {
         await binding.unbind()
-        session.clear()
         ui.toast(i18n.t('settings.unbound'), 'success')
-        wx.reLaunch({ url: '/pages/launch/index' })
+        // Unbinding ended every session of this WeChat user; signing in again leads to the binding page.
+        await leave.logOut({ signInAgain: true, endSession: false })
       } catch (err) {
         this.setData({ busy: false })
         ui.showError(err)
@@ -55,8 +56,7 @@ Component({
     },
     saveDevOpenid() {
       env.setDevOpenid(this.data.devOpenid.trim())
-      session.clear()
-      wx.reLaunch({ url: '/pages/launch/index' })
+      return leave.logOut({ signInAgain: true })
     },
   },
 })

@@ -42,7 +42,8 @@ function createServer() {
  * Installs a fresh fake `wx` as the global and returns its controls.
  * options: language ('zh_CN'|'en'), envVersion, storage (initial), modalConfirm (bool), scanResult, subscribeResult,
  *   privacy ('agreed' | 'ask': privacy-scoped calls first go through wx.onNeedPrivacyAuthorization, as WeChat does
- *   until the user agrees), clipboardFail / scanFail (an errMsg the call fails with).
+ *   until the user agrees), clipboardFail / scanFail (an errMsg the call fails with), pages (the routes
+ *   getCurrentPages() answers, bottom of the stack first; the page under test alone if not given).
  */
 function installWx(options) {
   const opts = Object.assign({ language: 'zh_CN', envVersion: 'develop', modalConfirm: true }, options)
@@ -106,6 +107,7 @@ function installWx(options) {
     navigateTo: (o) => log.navigations.push({ type: 'navigateTo', url: o.url }),
     redirectTo: (o) => log.navigations.push({ type: 'redirectTo', url: o.url }),
     reLaunch: (o) => log.navigations.push({ type: 'reLaunch', url: o.url }),
+    navigateBack: (o) => log.navigations.push({ type: 'navigateBack', delta: (o && o.delta) || 1 }),
     makePhoneCall: (o) => log.calls.push(o.phoneNumber),
     setClipboardData: (o) => guarded('setClipboardData', o, () => {
       if (opts.clipboardFail) return o.fail && o.fail({ errMsg: opts.clipboardFail })
@@ -133,11 +135,14 @@ function installWx(options) {
     },
   })
   global.wx = fake
+  const pages = opts.pages || []
+  global.getCurrentPages = () => pages.map((route) => ({ route }))
   return { wx: fake, storage, server, log }
 }
 
 function restoreWx() {
   global.wx = SIMULATE_WX
+  delete global.getCurrentPages
 }
 
 // Lets every pending timer-driven callback (fake requests, modals) run.

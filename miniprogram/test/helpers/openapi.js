@@ -84,3 +84,57 @@ function unknownServerCodes(doc, contract) {
 }
 
 module.exports = { collect, problems, hasOperation, unknownServerCodes }
+
+// Where `value` differs from the document's schema `name`: a wrong type, a value outside an enum, a required property
+// missing, or a property the schema does not have (a test fixture must be what the server sends, no more). Covers the
+// JSON Schema the server's OpenAPI document uses: $ref, type, enum, const, anyOf/oneOf, properties, required, items.
+function schemaProblems(doc, name, value) {
+  const schemas = (doc.components && doc.components.schemas) || {}
+  if (!schemas[name]) return [`no schema ${name} in components.schemas`]
+  return check(schemas, schemas[name], value, name)
+}
+
+function resolve(schemas, schema) {
+  let node = schema
+  while (node && node.$ref) node = schemas[node.$ref.replace('#/components/schemas/', '')]
+  return node || {}
+}
+
+function typeOf(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  if (Number.isInteger(value)) return 'integer'
+  return typeof value
+}
+
+function typeMatches(expected, value) {
+  const actual = typeOf(value)
+  return expected === actual || (expected === 'number' && actual === 'integer')
+}
+
+function check(schemas, schema, value, where) {
+  const s = resolve(schemas, schema)
+  const choices = s.anyOf || s.oneOf
+  if (choices) {
+    const fits = choices.some((choice) => check(schemas, choice, value, where).length === 0)
+    return fits ? [] : [`${where}: ${JSON.stringify(value)} matches none of its schemas`]
+  }
+  if (s.type && !typeMatches(s.type, value)) return [`${where}: ${typeOf(value)}, not ${s.type}`]
+  if (s.enum && !s.enum.includes(value)) return [`${where}: ${JSON.stringify(value)} is not one of ${s.enum.join(', ')}`]
+  if (Object.prototype.hasOwnProperty.call(s, 'const') && s.const !== value) return [`${where}: not ${s.const}`]
+  if (typeOf(value) === 'array' && s.items) {
+    return value.flatMap((item, i) => check(schemas, s.items, item, `${where}[${i}]`))
+  }
+  if (typeOf(value) !== 'object' || !s.properties) return []
+  const out = (s.required || []).filter((key) => !(key in value)).map((key) => `${where}.${key}: missing`)
+  for (const [key, item] of Object.entries(value)) {
+    if (!(key in s.properties)) {
+      if (s.additionalProperties !== true) out.push(`${where}.${key}: not in the schema`)
+    } else {
+      out.push(...check(schemas, s.properties[key], item, `${where}.${key}`))
+    }
+  }
+  return out
+}
+
+module.exports.schemaProblems = schemaProblems

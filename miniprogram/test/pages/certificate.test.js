@@ -183,3 +183,31 @@ test('English: a valid certificate has its printing steps', async () => {
   const page = await openCertificate()
   expect(allText(page)).toContain('Printing on a PC')
 })
+
+// A way out: the certificate may be the only page (opened from a notification); home is then started anew.
+describe.each([
+  ['zh_CN', '返回首页'],
+  ['en', 'Back to home'],
+])('back home (%s)', (language, word) => {
+  test.each([
+    ['opened from home', ['pages/home/index', 'pages/certificate/index'], { type: 'navigateBack', delta: 1 }],
+    ['the only page', ['pages/certificate/index'], { type: 'reLaunch', url: '/pages/home/index' }],
+  ])('%s', async (name, pages, navigation) => {
+    setup({ statusCode: 200, data: api.certificate() }, { language, pages, storage: { 'lixiao.token': 't',
+      'lixiao.profile': { bound: true, student: { name: '张三' }, staff: null } } })
+    canvas2d()
+    const page = await openCertificate()
+    expect(texts(page, '.page-actions .btn')).toEqual([word])
+    page.querySelector('.page-actions__home').dispatchEvent('tap')
+    await settle()
+    expect(fake.log.navigations).toEqual([navigation])
+  })
+
+  test.each([
+    ['revoked', { statusCode: 200, data: api.certificate({ status: 'revoked', revoked_reason: '学籍信息有误' }) }],
+    ['none yet', { statusCode: 404, data: api.error('CERTIFICATE_NOT_FOUND', '没有证明', 'No certificate') }],
+  ])('there too when %s', async (name, answer) => {
+    setup(answer, { language })
+    expect(texts(await openCertificate(), '.page-actions .btn')).toEqual([word])
+  })
+})

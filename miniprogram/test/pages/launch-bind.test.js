@@ -33,6 +33,24 @@ describe('launch', () => {
     expect(fake.storage['lixiao.profile'].bound).toBe(login.bound)
   })
 
+  test.each([
+    ['zh_CN', '已退出登录', '重新登录'],
+    ['en', 'You have logged out', 'Log in again'],
+  ])('after logging out (%s): no sign-in until asked, then as usual', async (language, said, button) => {
+    fake = installWx({ language })
+    routes(api.LOGIN_COUNTER)
+    const page = renderPage('launch')
+    page.instance.onLoad({ signedOut: '1' })
+    await settle()
+    expect(fake.server.requests).toHaveLength(0)
+    expect(fake.log.navigations).toEqual([])
+    expect(text(page, '.launch__status')).toBe(said)
+    expect(text(page, '.launch__sign-in')).toBe(button)
+    page.querySelector('.launch__sign-in').dispatchEvent('tap')
+    await settle()
+    expect(fake.log.navigations).toEqual([{ type: 'reLaunch', url: '/pages/counter/index' }])
+  })
+
   test('release build: the code comes from wx.login and goes to the release server', async () => {
     fake = installWx({ envVersion: 'release' })
     routes(api.LOGIN_BOUND)

@@ -46,6 +46,7 @@ test('unbind: confirm, DELETE /api/v1/me/binding → 204, session cleared, back 
   await settle()
   expect(fake.log.modals[0].title).toBe('确认解除绑定？')
   expect(fake.server.calls('DELETE', '/api/v1/me/binding')).toHaveLength(1)
+  expect(fake.server.requests).toHaveLength(1) // unbinding ended every session: nothing more to end
   expect(fake.storage['lixiao.token']).toBeUndefined()
   expect(fake.storage['lixiao.profile']).toBeUndefined()
   expect(fake.log.toasts).toEqual(['已解除绑定'])
@@ -78,8 +79,10 @@ test('develop build: the emulator openid can be changed, which signs in again', 
   await settle(2)
   expect(page.data.devOpenid).toBe('o_devtools_student')
   page.instance.onDevOpenidInput({ detail: { value: ' o_counter ' } })
-  page.instance.saveDevOpenid()
+  fake.server.on('DELETE', '/api/v1/me/session', { statusCode: 204, data: '' })
+  await page.instance.saveDevOpenid()
   expect(fake.storage['lixiao.dev_openid']).toBe('o_counter')
+  expect(fake.server.calls('DELETE', '/api/v1/me/session')).toHaveLength(1) // the old openid's token ends
   expect(fake.storage['lixiao.token']).toBeUndefined()
   expect(fake.log.navigations).toEqual([{ type: 'reLaunch', url: '/pages/launch/index' }])
 })

@@ -52,15 +52,6 @@ const TEMPLATES = [
     purpose: '每有一个离校事项通过，通知你一次', purpose_en: 'One message each time an item passes' },
 ]
 
-function verified(certificate) {
-  return {
-    certificate: Object.assign({ serial: 'LX2027-000031', status: 'valid', revoked_reason: null,
-      issued_at: '2027-06-02T01:00:05+00:00', handed_over: [] }, certificate),
-    student: api.STUDENT,
-    items: api.clearance().items,
-  }
-}
-
 // Each scene: the page, its state (no hyphen: the Python side splits names on it), what the server answers, how the
 // page is opened, and texts its picture must show (and must not), so a picture cannot silently show some other state.
 const home = (state, shows, hides) => ({
@@ -94,8 +85,11 @@ const applications = (state, shows) => ({
   serve: (s) => s.on('GET', '/api/v1/me/applications', { statusCode: 200, data: { applications: APPLICATIONS[state] } }),
   open: (p) => p.instance.onLoad(),
 })
-const counter = (state, answer, shows, hides) => ({
-  page: 'counter', state, shows, hides, storage: COUNTER,
+// A counter scene with a verdict names its tone: the picture must show that colour and its icon.
+const ICONS = { green: '✓', red: '✕', amber: '!' }
+const counter = (state, answer, verdict, shows, hides) => ({
+  page: 'counter', state, verdict, hides, storage: COUNTER,
+  shows: verdict ? [`counter__verdict--${verdict}`, ICONS[verdict]].concat(shows) : shows,
   serve: (s) => answer && s.on('POST', '/api/v1/counter/verify', answer),
   open: async (p) => {
     p.instance.onLoad()
@@ -103,10 +97,14 @@ const counter = (state, answer, shows, hides) => ({
     if (answer) await p.instance.scan()
   },
 })
+const ALL_HANDED_OVER = ['diploma', 'degree_certificate', 'archive_transfer', 'party_transfer'].map((i) => api.handover(i))
 const plain = (page, shows, open) => ({ page, state: 'default', shows, serve: () => {}, open: open || ((p) => p.instance.onLoad()) })
 
 const SCENES = [
   plain('launch', ['正在登录…'], (p) => { p.instance.onLoad() }),
+  // After logging out: no sign-in until asked (utils/leave.js).
+  { page: 'launch', state: 'signedout', shows: ['已退出登录', '重新登录'], hides: ['正在登录…'], serve: () => {},
+    open: (p) => { p.instance.onLoad({ signedOut: '1' }) } },
   plain('bind', ['绑定统一身份认证', '首次使用请用学校统一身份认证账号'], (p) => { p.instance.onLoad(); p.instance.onShow() }),
   plain('bind-cas', ['src="http://127.0.0.1:8000/bind/cas?token=tok-bound"']),
   home('passed', ['提交离校申请', '开放中']),
@@ -123,7 +121,7 @@ const SCENES = [
   submit('blocked', ['暂不能提交，原因：', '财务资产部']),
   submit('unavailable', ['暂不可查']),
   submit('submitted', ['你已经提交过离校申请。']),
-  certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码']),
+  certificate('submitted', ['有效', 'LX2027-000031', '在电脑上打印', 'wx-canvas', '到窗口办理时出示此二维码', '返回首页']),
   // Not a dead end: why and what to do; no QR code to show at the counter, nothing to print.
   certificate('revoked', ['已撤销', '本证明已撤销，不能再用于办理离校。', '撤销原因：' + REVOKED_REASON,
     '怎么办：请联系研究生院核实；核实后管理员会重新签发证明，新证明会显示在本页。', '研究生院电话：0516-00000000'],
@@ -138,14 +136,23 @@ const SCENES = [
   },
   plain('settings', ['语言', '解除绑定', '运行环境: 开发版']),
   plain('privacy', ['我们保存什么', '谁能看到']),
-  counter('scan', null, ['扫码核验']),
-  counter('valid', { statusCode: 200, data: verified() }, ['有效', '毕业证书', '党组织关系转接', '张三', '硕士研究生']),
+  counter('scan', null, null, ['扫码核验', '返回首页', '设置', '退出登录'], ['counter__verdict']),
+  counter('valid', { statusCode: 200, data: api.counterVerified() }, 'green', ['有效', '张三', '2099000001', '计算机学院',
+    '尚未交接任何材料', '毕业证书', '党组织关系转接', '硕士研究生', '登记交接']),
+  // Everything handed over: still a valid certificate, green, with one line saying so and nothing left to choose.
+  counter('handed', { statusCode: 200, data: api.counterVerified({ status: 'handed_over', handed_over: ALL_HANDED_OVER }) },
+    'green', ['有效（已办理交接）', '张三', '2099000001', '计算机学院', '材料已全部交接', '窗口老师 · 2027-06-20 09:00'],
+    ['确认交接']),
+  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, 'red', ['无效（可能伪造）', '签名无效'], ['学生信息']),
+  counter('unknown', { statusCode: 404, data: api.UNKNOWN_AT_COUNTER }, 'red', ['未知证明', '系统中没有这张离校证明'], ['学生信息']),
   // The server refuses a revoked certificate with 422 CERTIFICATE_REVOKED and no student data (verify.py).
-  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) },
-    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031', 'counter__verdict--revoked'], ['学生信息', '登记交接']),
+  counter('revoked', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON }) }, 'amber',
+    ['已撤销', '撤销原因：' + REVOKED_REASON, '证明编号 LX2027-000031'], ['学生信息', '登记交接']),
   counter('replaced', { statusCode: 422, data: api.revokedAtCounter({ reason: REVOKED_REASON, replacedBy: 'LX2027-000032' }) },
-    ['已被替代', '新证明 LX2027-000032，请学生出示新证明', 'counter__verdict--replaced'], ['学生信息', '登记交接']),
-  counter('forged', { statusCode: 422, data: api.FORGED_AT_COUNTER }, ['无效（可能伪造）', '签名无效', 'counter__verdict--invalid']),
+    'amber', ['已被替代', '新证明 LX2027-000032，请学生出示新证明'], ['学生信息', '登记交接']),
+  // An answer that says nothing about the certificate: not checked, and why.
+  counter('unchecked', { statusCode: 429, data: api.error('RATE_LIMITED', '操作太频繁，请稍后再试。', 'Too many requests; try again later.') },
+    'amber', ['未能核验', '操作太频繁，请稍后再试。'], ['学生信息']),
 ]
 
 beforeEach(() => jest.resetModules())
@@ -158,6 +165,15 @@ test('every page in app.json has a picture', () => {
   const pictured = [...new Set(SCENES.map((s) => 'pages/' + s.page + '/index'))].sort()
   expect(pictured).toEqual([...APP.pages].sort())
   for (const s of SCENES) expect(s.state).toMatch(/^[a-z]+$/)
+})
+
+// Each outcome of a scan (utils/present/counter.js), pictured in its colour: a valid certificate with nothing and with
+// everything handed over, a forged and an unknown one, a revoked and a replaced one, and a scan that was not checked.
+test('the counter page is pictured in every verdict state', () => {
+  const pictured = SCENES.filter((s) => s.page === 'counter' && s.verdict).map((s) => [s.state, s.verdict])
+  expect(pictured).toEqual([['valid', 'green'], ['handed', 'green'], ['forged', 'red'], ['unknown', 'red'],
+    ['revoked', 'amber'], ['replaced', 'amber'], ['unchecked', 'amber']])
+  expect(SCENES.some((s) => s.page === 'counter' && s.state === 'scan')).toBe(true)
 })
 
 test.each(SCENES.map((s) => [s.page + '-' + s.state, s]))('%s', async (name, scene) => {
