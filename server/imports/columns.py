@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from server.items.base import ClearanceItem
+from server.items.fields import DATE_HELP, CellHelp
 
 ROSTER: dict[str, tuple[str, ...]] = {
     "student_no": ("学号", "学生学号", "studentno"),
@@ -35,11 +36,14 @@ def item_columns(item: ClearanceItem) -> dict[str, tuple[str, ...]]:
     return {name: column.headers for name, column in item.import_columns.items()}
 
 
-# What a roster cell may hold, for the help table of the import page (each item's columns say their own).
-VALUES_HELP: dict[str, str] = {
-    "student_no": "字母、数字、-、_ letters, digits, - and _",
-    "degree_level": "硕士/博士 或 master/doctor",
-    "expected_graduation": "2027-06-30、2027/6/30 或 Excel 日期 (an Excel date)",
-    "lived_on_campus": "是/否、yes/no、1/0（缺省为是 default yes）",
-    "batch": "已有的离校批次名称 an existing batch name",
+# What a roster cell may hold, for the help table of the import page (each item's columns say their own). The
+# spellings are those server/imports/roster.py accepts (tests/items/test_import_help.py holds them together).
+VALUES_HELP: dict[str, CellHelp] = {
+    "student_no": CellHelp(("字母、数字、- 和 _", "Letters, digits, - and _")),
+    "degree_level": CellHelp(values=(("硕士", "master"), ("博士", "doctor")),
+                             aliases=("硕士研究生", "博士研究生", "phd")),
+    "expected_graduation": DATE_HELP,
+    "lived_on_campus": CellHelp(("不填 = 是", "empty means yes"), values=(("是", "yes"), ("否", "no")),
+                                aliases=("住校", "走读", "y", "n", "1", "0", "true", "false")),
+    "batch": CellHelp(("已有的离校批次名称", "The name of an existing batch")),
 }

@@ -31,7 +31,7 @@ from server.items.base import (
     Shown,
     Verdict,
 )
-from server.items.fields import Day, Field, FieldProblem, Text
+from server.items.fields import DATE_SPELLINGS, CellHelp, Day, Field, FieldProblem, Text
 
 
 class ApartmentRecord(ItemRecord):
@@ -116,8 +116,9 @@ def demo(rng: random.Random, student: Any, _i: int, passing: bool, now: datetime
 FIELDS = (
     Field("building", Text(64), ("宿舍楼", "building"), headers=("宿舍楼", "楼栋", "宿舍")),
     Field("move_out_date", Day(), ("退宿日期", "move-out date"), headers=("退宿日期",),
-          help="日期 date，须同时填写退宿办理人，否则该行被拒绝；空 = 未退宿 "
-               "date, needs the handler in the same row or the row is refused; empty = not moved out"),
+          help=CellHelp(("日期，须同时填写退宿办理人，否则该行被拒绝；空 = 未退宿",
+                         "A date; the handler must be in the same row or the row is refused; empty = not moved out"),
+                        aliases=DATE_SPELLINGS)),
     Field("move_out_handler", Text(64), ("退宿办理人", "move-out handler"), headers=("退宿办理人", "办理人")),
 )
 

@@ -34,7 +34,7 @@ from server.items.fields import Choice, Field
 THESIS = Choice(("not_submitted", "received", "reviewed"),
                 {"未提交": "not_submitted", "": "not_submitted", "已收到": "received", "已接收": "received",
                  "已提交": "received", "已审核": "reviewed", "审核通过": "reviewed"},
-                help="未提交/not_submitted、已收到/received、已审核/reviewed")
+                {"not_submitted": "未提交", "received": "已收到", "reviewed": "已审核"})
 
 
 class ArchivesRecord(ItemRecord):

@@ -38,7 +38,7 @@ from server.items.fields import Choice, Day, Field, Text
 STATUS = Choice(("pending", "signed_off", "owed"),
                 {"待签字": "pending", "未签字": "pending", "": "pending", "已签字": "signed_off", "签字": "signed_off",
                  "通过": "signed_off", "同意": "signed_off", "尚欠": "owed", "未清": "owed", "欠": "owed"},
-                help="待签字/pending、已签字/signed_off、尚欠/owed")
+                {"pending": "待签字", "signed_off": "已签字", "owed": "尚欠"})
 WORDS = {"pending": ("待学院签字", "awaiting sign-off"), "signed_off": ("已签字", "signed off"),
          "owed": ("尚有未清事项", "items still owed")}
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic import Field as Schema
@@ -21,6 +21,7 @@ from pydantic import Field as Schema
 MAX_COUNT = 100_000
 MAX_CENTS = 10**10  # one hundred million yuan: anything above is a typo
 MAX_FEE_ITEMS = 50
+DATE_SPELLINGS = ("2027/6/20", "2027.6.20", "2027年6月20日")  # besides 2027-06-20 and an Excel date (parse_date)
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,46 @@ def parse_date(at: Named, value: Any) -> date | None:
                        f"“{at.name}” is not a date (YYYY-MM-DD): {text[:20]}")
 
 
+# ---- what a cell may hold, for the import page -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellHelp:
+    """What an import column's cells may hold, said in one language at a time: the values it takes (each in
+    Chinese and in English, a code for a choice) and a note; then the other spellings a cell may also use, which
+    are the file's own words and are shown as they are ("也可写作" / "Also accepted as")."""
+
+    words: tuple[str, str] = ("", "")  # a note, e.g. ("整数", "A whole number")
+    values: tuple[tuple[str, str], ...] = ()  # the values, as (Chinese, English)
+    aliases: tuple[str, ...] = ()  # other spellings also accepted
+
+    def text(self, lang: str) -> str:
+        """The values and the note in one language ("zh" or "en")."""
+        english = lang == "en"
+        listed = (", " if english else "、").join(pair[english] for pair in self.values)
+        return ("; " if english else "；").join(part for part in (listed, self.words[english]) if part)
+
+    def also(self, lang: str) -> tuple[str, ...]:
+        """The spellings a cell may also use: the values in the other language, then the aliases."""
+        english = lang == "en"
+        shown = {pair[english] for pair in self.values}
+        others = (*(pair[not english] for pair in self.values), *self.aliases)
+        return tuple(dict.fromkeys(s for s in others if s and s not in shown))
+
+
+DATE_HELP = CellHelp(("日期，如 2027-06-20，或 Excel 日期", "A date such as 2027-06-20, or an Excel date"),
+                     aliases=DATE_SPELLINGS)
+
+
 # ---- kinds -------------------------------------------------------------------------------------------------------
 
 class Kind:
     """How one kind of value is checked, read from a cell, and described in the API's schema."""
 
-    help: str = ""  # what a cell may hold, for the import page
+    HELP: ClassVar[CellHelp | None] = None  # what a cell may hold, for the import page
+
+    def cell_help(self) -> CellHelp | None:
+        """What a cell of this kind may hold, for the import page."""
+        return self.HELP
 
     def check(self, at: Named, value: Any) -> Any:
         """The value normalised; raises FieldProblem."""
@@ -172,7 +207,7 @@ class Kind:
 class Count(Kind):
     """A whole number of things."""
 
-    help = "整数 whole number"
+    HELP = CellHelp(("整数", "A whole number"))
 
     def check(self, at: Named, value: Any) -> int:
         return check_count(at, value)
@@ -187,7 +222,7 @@ class Count(Kind):
 class Cents(Kind):
     """An amount of money, kept in cents; files and forms give it in yuan."""
 
-    help = "元 yuan, e.g. 12.50"
+    HELP = CellHelp(("金额（元），如 12.50", "An amount in yuan, e.g. 12.50"))
 
     def check(self, at: Named, value: Any) -> int:
         return check_cents(at, value)
@@ -201,11 +236,17 @@ class Cents(Kind):
 
 @dataclass(frozen=True)
 class Choice(Kind):
-    """One of a few codes; cells may use the Chinese words offices use (`aliases`, lower-case for ASCII)."""
+    """One of a few codes; cells may use the Chinese words offices use (`aliases`, lower-case for ASCII), and
+    `words` names the one the import page offers for each code (the others are "also accepted")."""
 
     values: tuple[str, ...]
     aliases: Mapping[str, str] = field(default_factory=dict)
-    help: str = ""
+    words: Mapping[str, str] = field(default_factory=dict)
+
+    def cell_help(self) -> CellHelp:
+        """Each code with its word, every other spelling (an empty cell is not one) also accepted."""
+        return CellHelp(values=tuple((self.words.get(v, v), v) for v in self.values),
+                        aliases=tuple(a for a in self.aliases if a))
 
     def check(self, at: Named, value: Any) -> str:
         if value not in self.values:
@@ -232,7 +273,6 @@ class Text(Kind):
     """A short text; empty means none."""
 
     limit: int = 64
-    help: str = ""
 
     def check(self, at: Named, value: Any) -> str | None:
         return check_text(at, value, self.limit, nullable=True)
@@ -247,7 +287,7 @@ class Text(Kind):
 class Day(Kind):
     """A calendar date; empty means none."""
 
-    help = "日期 date"
+    HELP = DATE_HELP
 
     def check(self, at: Named, value: Any) -> date | None:
         if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
@@ -306,7 +346,7 @@ class Column:
     name: str
     label: tuple[str, str]
     headers: tuple[str, ...] = ()
-    help: str = ""
+    help: CellHelp | None = None
 
     @property
     def named(self) -> Named:
@@ -330,7 +370,7 @@ class Field:
     columns: tuple[Column, ...] = ()
     combine: Any = None  # (cells) -> value, for a field read from several columns
     pulled: bool = False
-    help: str = ""  # what its cell may hold, when the kind's own words are not enough
+    help: CellHelp | None = None  # what its cell may hold, when the kind's own words are not enough
 
     @property
     def named(self) -> Named:
@@ -340,7 +380,7 @@ class Field:
     @property
     def import_columns(self) -> tuple[Column, ...]:
         """The columns a file may give this field in."""
-        return self.columns or (Column(self.name, self.label, self.headers, self.help or self.kind.help),)
+        return self.columns or (Column(self.name, self.label, self.headers, self.help or self.kind.cell_help()),)
 
     def check(self, value: Any) -> Any:
         """A typed value, normalised; raises FieldProblem."""

@@ -33,7 +33,7 @@ from server.items.base import (
     Verdict,
     pick,
 )
-from server.items.fields import Cents, Column, FeeLines, Field, Named, cell_text, parse_yuan, yuan
+from server.items.fields import CellHelp, Cents, Column, FeeLines, Field, Named, cell_text, parse_yuan, yuan
 
 
 class FinanceRecord(ItemRecord):
@@ -84,8 +84,8 @@ def _fee_rows(lines: Any) -> list[Row]:
 
 
 FEE_NAME = Column("fee_name", ("收费项目", "fee name"), ("收费项目", "费用项目", "费用名称"))
-FEE_DUE = Column("fee_due", ("应缴（元）", "due (yuan)"), ("应缴", "应缴金额", "应收金额"), "元 yuan")
-FEE_PAID = Column("fee_paid", ("已缴（元）", "paid (yuan)"), ("已缴", "已缴金额", "实缴金额", "实收金额"), "元 yuan")
+FEE_DUE = Column("fee_due", ("应缴（元）", "due (yuan)"), ("应缴", "应缴金额", "应收金额"), Cents.HELP)
+FEE_PAID = Column("fee_paid", ("已缴（元）", "paid (yuan)"), ("已缴", "已缴金额", "实缴金额", "实收金额"), Cents.HELP)
 
 
 def _fee_line(cells: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -149,7 +149,7 @@ ITEM = ClearanceItem(
     fields=(
         Field("arrears_cents", Cents(), ("欠费（分）", "arrears (cents)"), pulled=True,
               columns=(Column("arrears", ("欠费（元）", "arrears (yuan)"), ("欠费", "欠费金额", "欠款"),
-                              "元 yuan, e.g. 1250.00"),)),
+                              CellHelp(("金额（元），如 1250.00", "An amount in yuan, e.g. 1250.00"))),)),
         Field("fee_items", FeeLines(), ("收费项目", "fee lines"), columns=(FEE_NAME, FEE_DUE, FEE_PAID),
               combine=_fee_line),
     ),

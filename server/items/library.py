@@ -36,12 +36,13 @@ from server.items.fields import Cents, Choice, Column, Count, Field, yuan
 
 CARD = Choice(("active", "cancelled"),
               {"正常": "active", "有效": "active", "未注销": "active", "在用": "active", "canceled": "cancelled",
-               "已注销": "cancelled", "注销": "cancelled"}, help="正常/active、已注销/cancelled")
+               "已注销": "cancelled", "注销": "cancelled"}, {"active": "正常", "cancelled": "已注销"})
 THESIS = Choice(("not_submitted", "submitted", "approved", "rejected"),
                 {"未提交": "not_submitted", "": "not_submitted", "已提交": "submitted", "待审核": "submitted",
                  "审核中": "submitted", "记录审核通过": "approved", "审核通过": "approved", "通过": "approved",
                  "审核未通过": "rejected", "未通过": "rejected", "退回": "rejected"},
-                help="未提交/not_submitted、已提交/submitted、记录审核通过/approved、审核未通过/rejected")
+                {"not_submitted": "未提交", "submitted": "已提交", "approved": "记录审核通过",
+                 "rejected": "审核未通过"})
 CARD_WORDS = {"active": ("未注销", "active"), "cancelled": ("已注销", "cancelled")}
 THESIS_WORDS = {"not_submitted": ("未提交", "not submitted"), "submitted": ("已提交，待审核", "submitted"),
                 "approved": ("记录审核通过", "approved"), "rejected": ("审核未通过", "rejected")}
@@ -138,7 +139,7 @@ FIELDS = (
           pulled=True),
     Field("owed_fees_cents", Cents(), ("欠费（分）", "owed fees (cents)"), pulled=True,
           columns=(Column("owed_fees", ("欠费（元）", "owed fees (yuan)"), ("欠费", "欠费金额", "图书馆欠费"),
-                          Cents.help),)),
+                          Cents.HELP),)),
     Field("violations", Count(), ("违章", "violations"), headers=("违章", "违章次数", "违章记录"), pulled=True),
     Field("card_status", CARD, ("借书证状态", "library card"), headers=("借书证状态", "借书证"), pulled=True),
     Field("thesis_status", THESIS, ("论文提交状态", "thesis"), headers=("论文提交状态", "论文状态"), pulled=True),

@@ -44,8 +44,8 @@ def test_api_refuses_a_date_without_handler(session, settings, live):
 
 
 def test_the_import_page_says_the_rule():
-    help_text = registry.get("apartment").import_columns["move_out_date"].help
-    assert "办理人" in help_text and "handler" in help_text
+    help = registry.get("apartment").import_columns["move_out_date"].help
+    assert help is not None and "办理人" in help.text("zh") and "handler" in help.text("en")
 
 
 def test_a_stored_date_without_handler_is_not_shown():

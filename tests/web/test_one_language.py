@@ -53,8 +53,9 @@ SPOKEN = ("aria-label", "placeholder", "alt")
 # Every item passed, the free text of its record (a building, a handler's name) in English too.
 PASSED = {key: {field: "Test" if isinstance(value, str) and CHINESE.search(value) else value
                 for field, value in (values or {}).items()} for key, values in ALL_PASSED.items()}
-# Cells that show the file's own vocabulary (a column's Chinese headers, the values it accepts in both).
-FILE_VOCABULARY = '//*[@id="main"]//section[@aria-labelledby="columns-title"]//td'
+# What shows the file's own vocabulary: a column's Chinese headers, and the other spellings a cell may use.
+FILE_VOCABULARY = ('//*[@id="main"]//section[@aria-labelledby="columns-title"]//tr/td[2]'
+                   ' | //*[@id="main"]//*[@class="file-words"]')
 
 
 def words(html: str, *, leave_out: str = "") -> tuple[str, list[str]]:

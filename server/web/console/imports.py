@@ -18,6 +18,7 @@ from server.imports.reader import ImportFileError
 from server.imports.records import import_file
 from server.imports.report import RESULT_TITLES, ImportReport
 from server.items import registry
+from server.items.fields import CellHelp
 from server.state import app_state, db
 from server.timeutil import utcnow
 from server.web.console import bp, staff
@@ -36,9 +37,9 @@ def allowed_kinds() -> list[str]:
             if (is_admin(me) if k == "roster" else can_edit_department(me, k))]
 
 
-def _columns() -> dict[str, list[tuple[str, str, bool, str]]]:
-    """Each kind's columns as (name, Chinese headers, required, values), for the help table."""
-    out = {"roster": [(n, "、".join(h), n in ROSTER_REQUIRED, VALUES_HELP.get(n, "")) for n, h in ROSTER.items()]}
+def _columns() -> dict[str, list[tuple[str, str, bool, CellHelp | None]]]:
+    """Each kind's columns as (name, Chinese headers, required, what a cell may hold), for the help table."""
+    out = {"roster": [(n, "、".join(h), n in ROSTER_REQUIRED, VALUES_HELP.get(n)) for n, h in ROSTER.items()]}
     for item in registry.active(app_state().settings):
         out[item.key] = [("student_no", "学号", True, VALUES_HELP["student_no"])] + [
             (c.name, "、".join(c.headers), False, c.help) for c in item.import_columns.values()]
