@@ -162,11 +162,19 @@ class CellHelp:
     values: tuple[tuple[str, str], ...] = ()  # the values, as (Chinese, English)
     aliases: tuple[str, ...] = ()  # other spellings also accepted
 
+    def listed(self, lang: str) -> tuple[str, ...]:
+        """The values, as a cell writes them, in one language ("zh" or "en")."""
+        return tuple(pair[lang == "en"] for pair in self.values)
+
+    def note(self, lang: str) -> str:
+        """The note in one language."""
+        return self.words[lang == "en"]
+
     def text(self, lang: str) -> str:
         """The values and the note in one language ("zh" or "en")."""
         english = lang == "en"
-        listed = (", " if english else "、").join(pair[english] for pair in self.values)
-        return ("; " if english else "；").join(part for part in (listed, self.words[english]) if part)
+        listed = (", " if english else "、").join(self.listed(lang))
+        return ("; " if english else "；").join(part for part in (listed, self.note(lang)) if part)
 
     def also(self, lang: str) -> tuple[str, ...]:
         """The spellings a cell may also use: the values in the other language, then the aliases."""

@@ -49,8 +49,14 @@ def check_fits(page: Any, what: str, width: int) -> None:
 
 
 def check_words(page: Any, what: str) -> None:
-    """Fail when a stored code reaches the page instead of its words."""
-    body = page.inner_text("body")
+    """Fail when a stored code reaches the page instead of its words (a code shown as one, in <code>, is meant)."""
+    body = page.evaluate("""() => {
+        const codes = [...document.querySelectorAll("code")];
+        codes.forEach(c => { c.dataset.display = c.style.display; c.style.display = "none"; });
+        const text = document.body.innerText;
+        codes.forEach(c => { c.style.display = c.dataset.display; delete c.dataset.display; });
+        return text;
+    }""")
     raw = [body[max(m.start() - 40, 0):m.end() + 10] for m in RAW_CODES.finditer(body)]
     assert not raw, f"{what}: raw codes on the page: {raw[:3]}"
 
@@ -85,6 +91,7 @@ def cast(session, settings, submit):  # noqa: F811 -- the fixture imported above
     people["revoked"] = revoked.student
     admin = make_staff(session, "admin", username="admin", name="管理员")
     make_staff(session, "counter", username="counter", name="窗口")
+    make_staff(session, "operator", username="libop", name="图书馆老师", department="library")
     revoke_certificate(session, revoked.certificate["serial"], "学籍信息有误", admin, utcnow())
     reissued = submit(batch=batch, name="补发己", student_no="2027880006")
     people["reissued"] = reissued.student
@@ -92,19 +99,40 @@ def cast(session, settings, submit):  # noqa: F811 -- the fixture imported above
     reissue_certificate(session, settings, reissued.certificate["serial"], admin, utcnow())
     session.commit()
     return {"people": people, "valid": done.certificate["qr_text"], "revoked": revoked.certificate["qr_text"],
-            "replaced": reissued.certificate["qr_text"]}
+            "replaced": reissued.certificate["qr_text"], "batch": batch.id,
+            "serials": {"valid": done.certificate["serial"], "revoked": revoked.certificate["serial"]}}
 
 
 STUDENT_PAGES = {
     "passed": ["/me"],
     "blocked": ["/me", "/me/submit", "/me/library-card/cancel"],
     "unavailable": ["/me"],
-    "submitted": ["/me", "/me/certificate", "/me/certificate/print", "/me/applications", "/me/notifications"],
+    "submitted": ["/me", "/me/certificate", "/me/certificate/print", "/me/applications", "/me/notifications",
+                  "/me/devices"],
     "revoked": ["/me/certificate", "/me/certificate/print", "/me/applications"],
     "reissued": ["/me/certificate", "/me/applications"],
 }
-STAFF_PAGES = {"admin": ["/admin/progress", "/admin/batches", "/admin/audit", "/admin/exports", "/console/",
-                         "/console/students?q=2027", "/console/students/2027880002"]}
+def staff_pages(cast: dict[str, Any]) -> dict[str, list[str]]:
+    """Every staff page, as the administrator and as a department operator (whose console is scoped)."""
+    serials = cast["serials"]
+    return {
+        "admin": ["/admin/progress", "/admin/progress/blocked", "/admin/progress/never-logged-in", "/admin/batches",
+                  f"/admin/batches/{cast['batch']}", "/admin/audit", "/admin/pushes", "/admin/certificates",
+                  "/admin/exports", "/console/", "/console/students?q=2027", "/console/students/2027880002",
+                  "/console/blocked/library", "/console/imports", "/console/staff", "/console/certificates",
+                  f"/console/certificates/{serials['valid']}", f"/console/certificates/{serials['revoked']}"],
+        "libop": ["/console/", "/console/students?q=2027", "/console/blocked/library", "/console/imports"],
+    }
+
+
+# GET routes that are not pages a person reads: redirects (to CAS, WeCom, WeChat or another page), callbacks,
+# downloads and machine answers. Every other GET route must be pictured (test_every_web_page_is_pictured).
+NOT_PAGES = {
+    "/login", "/login/callback", "/bind/cas", "/bind/cas/callback", "/wecom/login", "/wecom/callback",
+    "/wx/service-account/callback", "/wx/service-account/link", "/lang/<code>", "/admin",
+    "/admin/exports/students.<fmt>", "/console/blocked/<key>.csv", "/healthz", "/readyz", "/metrics",
+    "/.well-known/lixiao-certificate-keys.json", "/static/<path:filename>",
+}
 
 
 def _name(path: str) -> str:
@@ -123,7 +151,8 @@ def test_every_page_fits_and_passes_axe(portal, browser, cast, size):
             shoot(page, f"student-{state}-{_name(path)}", size)
         page.context.close()
 
-    for who, paths in STAFF_PAGES.items():
+    portal.emulator.add_cas_users({"username": "libop", "password": "demo"})
+    for who, paths in staff_pages(cast).items():
         page = _page(browser, viewport=SIZES[size])
         cas_sign_in(page, portal, paths[0], who)
         for path in paths:
@@ -143,6 +172,35 @@ def test_every_page_fits_and_passes_axe(portal, browser, cast, size):
             page.keyboard.press("Enter")
         shoot(page, f"counter-{result}", size)
     page.context.close()
+
+    page = _page(browser, viewport=SIZES[size])  # nobody signed in: the landing page, log-out, a scanned QR code
+    for name, path in (("landing", "/"), ("logout", "/logout"), ("verify-valid", verify_path(cast["valid"])),
+                       ("verify-revoked", verify_path(cast["revoked"])),
+                       ("verify-unknown", verify_path(cast["valid"][:-6] + "AAAAAA"))):
+        page.goto(portal.url + path)
+        shoot(page, f"public-{name}", size)
+    page.context.close()
+
+
+def verify_path(qr_text: str) -> str:
+    """The local path of the public verification page a certificate's QR code opens."""
+    return "/v/" + qr_text.rsplit("/v/", 1)[1]
+
+
+def _pattern(rule: str) -> re.Pattern[str]:
+    """A Flask rule as a pattern of the paths it serves (re.escape leaves < and > alone)."""
+    return re.compile(re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "[^/?]+", re.escape(rule)) + r"(?:\?.*)?")
+
+
+def test_every_web_page_is_pictured(app):
+    pictured = ["/", "/logout", "/v/x", "/counter", *(p for ps in STUDENT_PAGES.values() for p in ps)]
+    fake = {"batch": 1, "serials": {"valid": "S1", "revoked": "S2"}}
+    pictured += [p for ps in staff_pages(fake).values() for p in ps]
+    routes = {r.rule for r in app.url_map.iter_rules() if "GET" in (r.methods or ())
+              and not r.rule.startswith("/api")}
+    missing = [r for r in sorted(routes - NOT_PAGES) if not any(_pattern(r).fullmatch(p) for p in pictured)]
+    assert not missing, f"GET pages with no picture in test_every_page_fits_and_passes_axe: {missing}"
+    assert routes >= NOT_PAGES, f"NOT_PAGES names routes that are gone: {sorted(NOT_PAGES - routes)}"
 
 
 def render_miniprogram(into: Path) -> list[Path]:
