@@ -20,13 +20,17 @@ import pytest
 from sqlalchemy import select
 
 from server.certificates.service import reissue_certificate, revoke_certificate
+from server.clearance.contexts import load_contexts, recompute
 from server.clearance.records import record_failure
 from server.items import registry
+from server.messaging import claims
+from server.sources import build_sources
 from server.timeutil import utcnow
 from tests.browser.conftest import SHOTS, _page, axe_violations, cas_sign_in, require
 from tests.browser.test_phone_first import BLOCKED
 from tests.certificates.conftest import make_staff, submit  # noqa: F401 -- submit is a fixture
 from tests.factories import ITEM_KEYS, cleared_student, make_batch, make_student, set_records
+from tests.web.test_admin_pushes import _push
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +50,11 @@ def check_fits(page: Any, what: str, width: int) -> None:
     """Fail when the page is wider than the screen: it would scroll sideways."""
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{what}: {scroll}px wide, wider than the screen"
+    # A table stacked for phones must not scroll sideways inside its frame either (that hides text too).
+    wide = page.evaluate("""() => [...document.querySelectorAll("table.stacked")]
+        .filter(t => getComputedStyle(t).display === "block" && t.scrollWidth > t.parentElement.clientWidth + 1)
+        .map(t => t.parentElement.getAttribute("aria-label") || t.parentElement.getAttribute("aria-labelledby"))""")
+    assert not wide, f"{what}: stacked tables wider than their frame: {wide}"
 
 
 def check_words(page: Any, what: str) -> None:
@@ -97,6 +106,17 @@ def cast(session, settings, submit):  # noqa: F811 -- the fixture imported above
     people["reissued"] = reissued.student
     revoke_certificate(session, reissued.certificate["serial"], "照片有误", admin, utcnow())
     reissue_certificate(session, settings, reissued.certificate["serial"], admin, utcnow())
+    # A push of each kind of problem, so the administrator's push page is pictured with rows.
+    blocked = people["blocked"]
+    _push(session, blocked, "item_passed", f"item_passed:{batch.id}:library", status=claims.UNCONFIRMED,
+          channel="wecom")
+    _push(session, blocked, "certificate_issued", "certificate_issued:TS-1", status=claims.FAILED, channel="wechat")
+    # The factories write records without the stored item states that the console's and admin's lists are built
+    # from; a department's write would have left them, so compute them here as it would.
+    sources = build_sources(settings)
+    numbers = [p.student_no for p in people.values()]
+    for ctx in load_contexts(session, numbers, keys=ITEM_KEYS, lock=False).values():
+        recompute(session, settings, sources, ctx, cause="test", now=utcnow())
     session.commit()
     return {"people": people, "valid": done.certificate["qr_text"], "revoked": revoked.certificate["qr_text"],
             "replaced": reissued.certificate["qr_text"], "batch": batch.id,
@@ -116,7 +136,8 @@ def staff_pages(cast: dict[str, Any]) -> dict[str, list[str]]:
     """Every staff page, as the administrator and as a department operator (whose console is scoped)."""
     serials = cast["serials"]
     return {
-        "admin": ["/admin/progress", "/admin/progress/blocked", "/admin/progress/never-logged-in", "/admin/batches",
+        "admin": ["/admin/progress", "/admin/progress/blocked?item=library", "/admin/progress/never-logged-in",
+                  "/admin/batches",
                   f"/admin/batches/{cast['batch']}", "/admin/audit", "/admin/pushes", "/admin/certificates",
                   "/admin/exports", "/console/", "/console/students?q=2027", "/console/students/2027880002",
                   "/console/blocked/library", "/console/imports", "/console/staff", "/console/certificates",
