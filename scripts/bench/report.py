@@ -7,6 +7,7 @@ from dataclasses import dataclass
 MEETS = "meets goal"
 MISSES = "misses goal"
 NOT_BUILT = "not built yet"
+FOR_SCALE = "for scale"  # a measurement with no goal of its own, that a goal's line is read against
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Line:
     result: str
     baseline: str
     goal: str
-    verdict: str  # MEETS, MISSES or NOT_BUILT
+    verdict: str  # MEETS, MISSES, NOT_BUILT or FOR_SCALE
 
 
 def verdict(ok: bool) -> str:
